@@ -1,0 +1,56 @@
+// Package lang holds the compiler's language stage: it lowers a JSON Schema
+// to a regular language over bytes (an rx.Expr) that holds exactly the JSON
+// texts, in the chosen layout, that the schema accepts — with the documented
+// exceptions below, each of which only removes texts, never adds one.
+//
+// # Soundness and polarity
+//
+// Every keyword is lowered exactly or rejected with an *schema.Error of code
+// Unsupported naming the keyword and its JSON pointer. Lowering runs in one
+// of two polarities. In positive polarity (the normal case) the result must
+// be a subset of the valid texts; the rules below that drop texts apply
+// there. Under "not", the subtracted branches of "oneOf" and the negated
+// "if", polarity flips: the result must be a superset, so those rules are
+// lifted (objects are open as JSON Schema says, the depth limit admits
+// anything) and keywords that cannot be lowered exactly may be dropped,
+// which only enlarges the subtracted set. Subtracting a superset from a
+// subset keeps the whole sound.
+//
+// # Rules that restrict output (completeness exceptions)
+//
+//   - Member order: object members appear in one global order: names in the
+//     order they first appear in a "properties" anywhere in the document
+//     (for a single object schema, its "properties" order), then names only
+//     in "required" and the dependency keywords; undeclared members follow,
+//     sorted by name.
+//   - Closed objects: an object admits undeclared members only where some
+//     schema at that instance location has "additionalProperties" (not
+//     false) or "patternProperties".
+//   - Depth: JSON nesting is limited to Options.MaxDepth (recursive schemas
+//     are unrolled up to it); deeper values are not produced.
+//   - Layout: whitespace is fixed by the Layout (indent2, compact) or bounded
+//     (flexible:N).
+//   - Numbers: without numeric keywords, the full JSON number grammar. With
+//     minimum/maximum/exclusive*/multipleOf, numbers are written without an
+//     exponent, and negative zero is not written.
+//   - Integers are written as digits only ("1", not "1.0").
+//   - Strings: unconstrained strings, and strings with only
+//     minLength/maxLength, admit the full JSON string grammar (all escapes,
+//     \uXXXX with surrogate pairs). Strings constrained by pattern or format
+//     write characters raw and use escapes only where JSON requires them
+//     (\" \\ \/ \b \f \n \r \t and \u00XX for other control characters).
+//   - Formats: the formats of the specification are asserted (package
+//     format); one it does not implement is unsupported. Other format names
+//     (OpenAPI's "int64", "password", …) assert nothing, as in validators.
+//   - Patterns must match under both readings of \s (ECMA-262's Unicode
+//     spaces and RE2's ASCII ones; see pattern.SearchPortable), since
+//     validators use either.
+//   - uniqueItems is exact for items from a small finite set (enum, const,
+//     boolean, null) and unsupported otherwise: uniqueness of unbounded
+//     values is not a regular language.
+//   - contains/minContains/maxContains count items that surely match;
+//     items whose match the automaton cannot decide exactly are not written.
+//   - Undeclared members may repeat a name (a finite automaton cannot rule
+//     that out for unbounded names); validators keep one of the values,
+//     and each value is valid for that name.
+package lang

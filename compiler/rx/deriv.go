@@ -1,0 +1,85 @@
+package rx
+
+// Deriv returns the Brzozowski derivative of e by byte c: the language of
+// the strings w such that c·w is in the language of e.
+func (b *Builder) Deriv(e Expr, c byte) Expr {
+	key := uint64(e)<<8 | uint64(c)
+	if d, ok := b.deriv[key]; ok {
+		return d
+	}
+	d := b.deriv1(e, c)
+	b.deriv[key] = d
+	return d
+}
+
+func (b *Builder) deriv1(e Expr, c byte) Expr {
+	n := b.nodes[e] // copy: the slice may grow below
+	switch n.kind {
+	case kNothing, kEpsilon:
+		return Nothing
+	case kBytes:
+		if n.set.Has(c) {
+			return Epsilon
+		}
+		return Nothing
+	case kConcat:
+		d := b.concat2(b.Deriv(n.a, c), n.b)
+		if b.nodes[n.a].nullable {
+			d = b.Or(d, b.Deriv(n.b, c))
+		}
+		return d
+	case kOr, kAnd:
+		ds := make([]Expr, len(n.list))
+		for i, x := range n.list {
+			ds[i] = b.Deriv(x, c)
+		}
+		if n.kind == kOr {
+			return b.Or(ds...)
+		}
+		return b.And(ds...)
+	case kNot:
+		return b.Not(b.Deriv(n.a, c))
+	case kStar:
+		return b.concat2(b.Deriv(n.a, c), e)
+	case kRepeat:
+		max := int(n.max)
+		if max > 0 {
+			max--
+		}
+		return b.concat2(b.Deriv(n.a, c), b.Repeat(n.a, int(n.min)-1, max))
+	case kDFA:
+		return b.FromDFA(b.dfas[n.dfa], b.dfas[n.dfa].Step(n.state, c))
+	}
+	panic("rx: unknown expression kind")
+}
+
+// boundaries returns the bytes at which the derivative of e may change: for
+// all bytes between two consecutive marks (and from the last mark to 255),
+// Deriv(e, ·) gives the same expression. Byte 0 is always marked.
+func (b *Builder) boundaries(e Expr) *ByteSet {
+	if m := b.nodes[e].bounds; m != nil {
+		return m
+	}
+	m := new(ByteSet)
+	m.Add(0)
+	n := b.nodes[e]
+	switch n.kind {
+	case kBytes:
+		n.set.markBoundaries(m)
+	case kConcat:
+		*m = m.Union(*b.boundaries(n.a))
+		if b.nodes[n.a].nullable {
+			*m = m.Union(*b.boundaries(n.b))
+		}
+	case kOr, kAnd:
+		for _, x := range n.list {
+			*m = m.Union(*b.boundaries(x))
+		}
+	case kNot, kStar, kRepeat:
+		*m = m.Union(*b.boundaries(n.a))
+	case kDFA:
+		*m = b.dfas[n.dfa].bounds
+	}
+	b.nodes[e].bounds = m
+	return m
+}

@@ -1,0 +1,255 @@
+package rx
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DFA is a deterministic finite automaton over bytes. States are numbered
+// from 0; a transition to -1 goes to the implicit dead state, from which no
+// string is accepted. Every state of a DFA built by Compile can reach an
+// accepting state.
+type DFA struct {
+	Start  int32
+	Accept []bool
+	// Class maps each byte to its class; all bytes of a class behave the same
+	// in every state. NumClasses is the number of classes.
+	Class      [256]uint8
+	NumClasses int
+	// Next holds the transitions: Next[s*NumClasses+Class[c]].
+	Next []int32
+	// bounds marks the first byte of every class (see Builder.boundaries).
+	bounds ByteSet
+}
+
+// NumStates is the number of (live) states.
+func (d *DFA) NumStates() int { return len(d.Accept) }
+
+// Step returns the state reached from s on byte c, or -1.
+func (d *DFA) Step(s int32, c byte) int32 {
+	if s < 0 {
+		return -1
+	}
+	return d.Next[int(s)*d.NumClasses+int(d.Class[c])]
+}
+
+// Run returns the state reached from s on the bytes of w, or -1.
+func (d *DFA) Run(s int32, w []byte) int32 {
+	for _, c := range w {
+		s = d.Step(s, c)
+		if s < 0 {
+			return -1
+		}
+	}
+	return s
+}
+
+// Matches reports whether d accepts w from its start state.
+func (d *DFA) Matches(w []byte) bool {
+	s := d.Run(d.Start, w)
+	return s >= 0 && d.Accept[s]
+}
+
+// Options bound DFA construction.
+type Options struct {
+	// MaxStates caps the number of states explored before minimization;
+	// past it Compile fails with a *LimitError. Zero means DefaultMaxStates.
+	MaxStates int
+}
+
+// DefaultMaxStates is the default cap on DFA states. A JSON Schema of a few
+// hundred members with bounded strings stays far below it; the cap exists so
+// that a pathological schema fails fast with "too large" instead of
+// exhausting memory (each state costs up to 1 KiB of transition table).
+const DefaultMaxStates = 1 << 20
+
+// Compile builds the minimal DFA of e. States that cannot reach acceptance
+// are removed; if e matches nothing the DFA has one rejecting start state and
+// no transitions.
+func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
+	max := opt.MaxStates
+	if max <= 0 {
+		max = DefaultMaxStates
+	}
+	type edge struct {
+		lo byte
+		to int32
+	}
+	ids := map[Expr]int32{}
+	var states []Expr
+	var edges [][]edge
+	var global ByteSet
+	add := func(x Expr) int32 {
+		if id, ok := ids[x]; ok {
+			return id
+		}
+		id := int32(len(states))
+		ids[x] = id
+		states = append(states, x)
+		return id
+	}
+	add(e)
+	for i := 0; i < len(states); i++ {
+		if len(states) > max {
+			return nil, &LimitError{What: "DFA states", Limit: max}
+		}
+		if b.err != nil {
+			return nil, b.err
+		}
+		x := states[i]
+		marks := *b.boundaries(x)
+		global = global.Union(marks)
+		var es []edge
+		for c := 0; c < 256; c++ {
+			if !marks.Has(byte(c)) {
+				continue
+			}
+			d := b.Deriv(x, byte(c))
+			if d == Nothing {
+				es = append(es, edge{byte(c), -1})
+				continue
+			}
+			es = append(es, edge{byte(c), add(d)})
+		}
+		edges = append(edges, es)
+	}
+	// Global classes: runs between consecutive marks.
+	d := &DFA{bounds: global}
+	cls := -1
+	for c := 0; c < 256; c++ {
+		if global.Has(byte(c)) {
+			cls++
+		}
+		d.Class[c] = uint8(cls)
+	}
+	d.NumClasses = cls + 1
+	if d.NumClasses > 256 {
+		panic("rx: more than 256 classes")
+	}
+	n := len(states)
+	next := make([]int32, n*d.NumClasses)
+	accept := make([]bool, n)
+	for s := range states {
+		accept[s] = b.nodes[states[s]].nullable
+		es := edges[s]
+		k := 0
+		for c := 0; c < 256; c++ {
+			for k+1 < len(es) && int(es[k+1].lo) <= c {
+				k++
+			}
+			next[s*d.NumClasses+int(d.Class[c])] = es[k].to
+		}
+	}
+	d.Accept, d.Next, d.Start = accept, next, 0
+	return d.trim().Minimize(), nil
+}
+
+// trim removes the states that cannot reach an accepting state.
+func (d *DFA) trim() *DFA {
+	n := d.NumStates()
+	live := make([]bool, n)
+	// reverse reachability from accepting states
+	rev := make([][]int32, n)
+	for s := 0; s < n; s++ {
+		for k := 0; k < d.NumClasses; k++ {
+			if t := d.Next[s*d.NumClasses+k]; t >= 0 {
+				rev[t] = append(rev[t], int32(s))
+			}
+		}
+	}
+	var stack []int32
+	for s := 0; s < n; s++ {
+		if d.Accept[s] {
+			live[s] = true
+			stack = append(stack, int32(s))
+		}
+	}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, s := range rev[t] {
+			if !live[s] {
+				live[s] = true
+				stack = append(stack, s)
+			}
+		}
+	}
+	if !live[d.Start] {
+		live[d.Start] = true // keep a lone rejecting start state
+	}
+	return d.renumber(func(s int32) int32 {
+		if live[s] {
+			return s
+		}
+		return -1
+	})
+}
+
+// renumber builds a DFA whose states are the images of d's states under f
+// (f(s) < 0 drops s; states with the same image must behave the same),
+// numbered in breadth-first order from the start state so that the result
+// does not depend on construction order.
+func (d *DFA) renumber(f func(int32) int32) *DFA {
+	out := &DFA{Class: d.Class, NumClasses: d.NumClasses, bounds: d.bounds}
+	newID := map[int32]int32{}
+	var order []int32 // representative old state per new state
+	visit := func(s int32) int32 {
+		if s < 0 {
+			return -1
+		}
+		img := f(s)
+		if img < 0 {
+			return -1
+		}
+		if id, ok := newID[img]; ok {
+			return id
+		}
+		id := int32(len(order))
+		newID[img] = id
+		order = append(order, s)
+		return id
+	}
+	out.Start = visit(d.Start)
+	for i := 0; i < len(order); i++ {
+		s := order[i]
+		out.Accept = append(out.Accept, d.Accept[s])
+		for k := 0; k < d.NumClasses; k++ {
+			out.Next = append(out.Next, visit(d.Next[int(s)*d.NumClasses+k]))
+		}
+	}
+	return out
+}
+
+// String dumps d as text, one line per state: its number, "accept" when
+// accepting, then each transition as a byte class and target. Tests compare
+// against such dumps.
+func (d *DFA) String() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "start %d\n", d.Start)
+	for s := 0; s < d.NumStates(); s++ {
+		fmt.Fprintf(&sb, "%d", s)
+		if d.Accept[s] {
+			sb.WriteString(" accept")
+		}
+		sb.WriteString(":")
+		// group bytes by target, in byte order of first occurrence
+		var targets []int32
+		sets := map[int32]*ByteSet{}
+		for c := 0; c < 256; c++ {
+			t := d.Step(int32(s), byte(c))
+			if t < 0 {
+				continue
+			}
+			if sets[t] == nil {
+				sets[t] = new(ByteSet)
+				targets = append(targets, t)
+			}
+			sets[t].Add(byte(c))
+		}
+		for _, t := range targets {
+			fmt.Fprintf(&sb, " %s→%d", sets[t].String(), t)
+		}
+		sb.WriteString("\n")
+	}
+	return sb.String()
+}

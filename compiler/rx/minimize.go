@@ -1,0 +1,266 @@
+package rx
+
+import "slices"
+
+// Minimize returns the minimal DFA equivalent to d, by Hopcroft's
+// partition refinement (O(k·n·log n) for n states and k byte classes): the
+// states, plus an explicit dead state, start split by acceptance; a
+// splitter block then splits every block that has some states with a
+// successor in the splitter on some class and some without, and the
+// smaller half of each split becomes a splitter (both if the block was one
+// already).
+func (d *DFA) Minimize() *DFA {
+	n, k := d.NumStates(), d.NumClasses
+	if n == 0 {
+		return d
+	}
+	dead := int32(n)
+	n1 := n + 1
+	next := func(s int32, c int) int32 {
+		if s == dead {
+			return dead
+		}
+		if t := d.Next[int(s)*k+c]; t >= 0 {
+			return t
+		}
+		return dead
+	}
+	// predecessors per class, as CSR: pre[c][preStart[c][t]:preStart[c][t+1]]
+	preStart := make([][]int32, k)
+	pre := make([][]int32, k)
+	for c := 0; c < k; c++ {
+		start := make([]int32, n1+1)
+		for s := int32(0); s < int32(n1); s++ {
+			start[next(s, c)+1]++
+		}
+		for t := 1; t <= n1; t++ {
+			start[t] += start[t-1]
+		}
+		list := make([]int32, n1)
+		fill := append([]int32(nil), start[:n1]...)
+		for s := int32(0); s < int32(n1); s++ {
+			t := next(s, c)
+			list[fill[t]] = s
+			fill[t]++
+		}
+		preStart[c], pre[c] = start, list
+	}
+	// refinable partition: elems grouped by block, loc[s] = index in elems
+	elems := make([]int32, n1)
+	loc := make([]int32, n1)
+	blockOf := make([]int32, n1)
+	var first, end, marked []int32 // per block
+	{
+		var acc, rej []int32
+		for s := int32(0); s < int32(n); s++ {
+			if d.Accept[s] {
+				acc = append(acc, s)
+			} else {
+				rej = append(rej, s)
+			}
+		}
+		rej = append(rej, dead)
+		pos := int32(0)
+		for _, part := range [][]int32{acc, rej} {
+			if len(part) == 0 {
+				continue
+			}
+			b := int32(len(first))
+			first = append(first, pos)
+			for _, s := range part {
+				elems[pos], loc[s], blockOf[s] = s, pos, b
+				pos++
+			}
+			end = append(end, pos)
+			marked = append(marked, 0)
+		}
+	}
+	inW := make([]bool, len(first), n1)
+	var work []int32
+	addW := func(b int32) {
+		for int(b) >= len(inW) {
+			inW = append(inW, false)
+		}
+		if !inW[b] {
+			inW[b] = true
+			work = append(work, b)
+		}
+	}
+	if len(first) == 2 {
+		if end[0]-first[0] <= end[1]-first[1] {
+			addW(0)
+		} else {
+			addW(1)
+		}
+	}
+	var touched []int32
+	var splitter []int32
+	for len(work) > 0 {
+		a := work[len(work)-1]
+		work = work[:len(work)-1]
+		inW[a] = false
+		splitter = append(splitter[:0], elems[first[a]:end[a]]...)
+		for c := 0; c < k; c++ {
+			// mark predecessors: move each to the front of its block
+			for _, t := range splitter {
+				for _, s := range pre[c][preStart[c][t]:preStart[c][t+1]] {
+					b := blockOf[s]
+					m := first[b] + marked[b]
+					if loc[s] < m {
+						continue // already marked
+					}
+					if marked[b] == 0 {
+						touched = append(touched, b)
+					}
+					// swap s with the element at m
+					o := elems[m]
+					elems[m], elems[loc[s]] = s, o
+					loc[o], loc[s] = loc[s], m
+					marked[b]++
+				}
+			}
+			for _, b := range touched {
+				m := marked[b]
+				marked[b] = 0
+				if m == end[b]-first[b] {
+					continue // every state moved: no split
+				}
+				// the marked prefix becomes a new block
+				nb := int32(len(first))
+				first = append(first, first[b])
+				end = append(end, first[b]+m)
+				marked = append(marked, 0)
+				first[b] += m
+				for i := first[nb]; i < end[nb]; i++ {
+					blockOf[elems[i]] = nb
+				}
+				if int(b) < len(inW) && inW[b] {
+					addW(nb)
+				} else if end[nb]-first[nb] <= end[b]-first[b] {
+					addW(nb)
+				} else {
+					addW(b)
+				}
+			}
+			touched = touched[:0]
+		}
+	}
+	deadBlock := blockOf[dead]
+	if blockOf[d.Start] == deadBlock { // the empty language: one rejecting state
+		return d.renumber(func(s int32) int32 {
+			if s == d.Start {
+				return 0
+			}
+			return -1
+		})
+	}
+	return d.renumber(func(s int32) int32 {
+		if blockOf[s] == deadBlock {
+			return -1
+		}
+		return blockOf[s]
+	})
+}
+
+// refiner numbers states by signature: states with equal signatures get
+// the same number. Signatures are hashed, and equal hashes are confirmed by
+// comparing with the first state of that number, so no signature is kept
+// as a string.
+type refiner struct {
+	n     int
+	sigs  [][]int32 // signature of each state, reused across rounds
+	first []int32   // per number, the first state that got it
+	index map[uint64][]int32
+}
+
+func newRefiner(n, width int) *refiner {
+	r := &refiner{n: n, sigs: make([][]int32, n), index: make(map[uint64][]int32, n)}
+	for s := range r.sigs {
+		r.sigs[s] = make([]int32, 0, width+1)
+	}
+	return r
+}
+
+// round computes every state's signature with sig and returns the new
+// numbering and the number of distinct signatures.
+func (r *refiner) round(sig func(s int, buf []int32) []int32) ([]int32, int) {
+	clear(r.index)
+	r.first = r.first[:0]
+	next := make([]int32, r.n)
+	for s := 0; s < r.n; s++ {
+		r.sigs[s] = sig(s, r.sigs[s][:0])
+		h := hashSig(r.sigs[s])
+		id := int32(-1)
+		for _, cand := range r.index[h] {
+			if slices.Equal(r.sigs[r.first[cand]], r.sigs[s]) {
+				id = cand
+				break
+			}
+		}
+		if id < 0 {
+			id = int32(len(r.first))
+			r.first = append(r.first, int32(s))
+			r.index[h] = append(r.index[h], id)
+		}
+		next[s] = id
+	}
+	return next, len(r.first)
+}
+
+func hashSig(sig []int32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, x := range sig {
+		h ^= uint64(uint32(x))
+		h *= 1099511628211
+		h ^= h >> 29
+	}
+	return h
+}
+
+// TokenClasses groups states that agree on the liveness of every byte
+// string that could be a token, as described by per-position byte sets: a
+// string w can be a token if every w[j] is in at[j], and bytes outside
+// cont[j] end it (no token continues past them at position j). States in
+// one group allow exactly the same tokens, so the token stage computes one
+// mask per group. It returns the group of every state and the number of
+// groups. It refines one level per token position, from the last to the
+// first (len(at) levels), like Moore's algorithm but looking only at
+// strings that fit the per-position sets: far fewer distinctions than all
+// strings of that length.
+func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
+	n := d.NumStates()
+	block := make([]int32, n)
+	nblocks := 1
+	inAt := make([]bool, d.NumClasses)
+	inCont := make([]bool, d.NumClasses)
+	r := newRefiner(n, d.NumClasses)
+	for j := len(at) - 1; j >= 0; j-- {
+		clear(inAt)
+		clear(inCont)
+		for c := 0; c < 256; c++ {
+			if at[j].Has(byte(c)) {
+				inAt[d.Class[c]] = true
+			}
+			if cont[j].Has(byte(c)) {
+				inCont[d.Class[c]] = true
+			}
+		}
+		block, nblocks = r.round(func(s int, sig []int32) []int32 {
+			for c := 0; c < d.NumClasses; c++ {
+				if !inAt[c] {
+					continue
+				}
+				b := int32(-1)
+				if t := d.Next[s*d.NumClasses+c]; t >= 0 {
+					b = 0
+					if inCont[c] {
+						b = block[t]
+					}
+				}
+				sig = append(sig, b)
+			}
+			return sig
+		})
+	}
+	return block, nblocks
+}

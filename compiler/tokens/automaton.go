@@ -1,0 +1,257 @@
+package tokens
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"math/bits"
+	"slices"
+	"strings"
+
+	"github.com/schemac-dev/schemac/compiler/rx"
+)
+
+// Automaton is the token-level view of a byte DFA over a vocabulary. Its
+// states are the byte DFA's states: after a token, the state is the DFA state
+// reached by the token's bytes, so the next state of a token is a handful of
+// byte-table lookups (Next) and needs no per-token table.
+type Automaton struct {
+	DFA       *rx.DFA
+	VocabSize int
+	EOS       int32
+	Start     int32
+	// Row is, per DFA state, the index into Rows of its allowed-token set
+	// (EOS not included).
+	Row []int32
+	// Rows are the distinct allowed sets, as bitsets of VocabSize bits,
+	// 64 tokens per word, token t at bit t%64 of word t/64.
+	Rows [][]uint64
+	// Forced is, per state, the bytes forced from there (no alternative and
+	// no acceptance) before the next choice.
+	Forced [][]byte
+	// TokenBytes is the byte string of every token (nil for control tokens).
+	TokenBytes [][]byte
+	// Walks is the number of trie walks the build needed (one per group of
+	// states with equal masks; see rx.DFA.BoundedClasses).
+	Walks int
+}
+
+// NumStates is the number of states.
+func (a *Automaton) NumStates() int { return len(a.Row) }
+
+// Accepting reports whether EOS is allowed in state s: the bytes so far
+// form a complete value.
+func (a *Automaton) Accepting(s int32) bool { return a.DFA.Accept[s] }
+
+// Allowed reports whether token t may be emitted in state s. EOS is
+// allowed exactly where the state is accepting.
+func (a *Automaton) Allowed(s int32, t int) bool {
+	if t == int(a.EOS) {
+		return a.DFA.Accept[s]
+	}
+	if t < 0 || t >= a.VocabSize {
+		return false
+	}
+	return a.Rows[a.Row[s]][t>>6]&(1<<(t&63)) != 0
+}
+
+// Next returns the state after emitting token t in state s, or -1 when t is
+// not allowed there (EOS also gives -1: it ends the output).
+func (a *Automaton) Next(s int32, t int) int32 {
+	if t == int(a.EOS) || !a.Allowed(s, t) {
+		return -1
+	}
+	return a.DFA.Run(s, a.TokenBytes[t])
+}
+
+// NumAllowed is the number of tokens allowed in state s (EOS excluded).
+func (a *Automaton) NumAllowed(s int32) int {
+	n := 0
+	for _, w := range a.Rows[a.Row[s]] {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// Options bound the token stage.
+type Options struct {
+	// MaxTableBytes caps the size of the mask rows; zero means
+	// DefaultMaxTableBytes.
+	MaxTableBytes int
+}
+
+// DefaultMaxTableBytes is the default cap on mask rows: 256 MiB (about
+// 64 000 distinct rows of a 32 000-token vocabulary), far above what real
+// schemas need and low enough to fail with "too large" before memory runs
+// out.
+const DefaultMaxTableBytes = 256 << 20
+
+// MissingBytesError reports bytes that valid output needs but no token of
+// the vocabulary starts with.
+type MissingBytesError struct {
+	Bytes []byte
+}
+
+func (e *MissingBytesError) Error() string {
+	var parts []string
+	for _, c := range e.Bytes {
+		parts = append(parts, fmt.Sprintf("0x%02X", c))
+	}
+	return "vocabulary cannot spell byte(s) " + strings.Join(parts, ", ") + " that valid output needs (no token starts with them)"
+}
+
+// Build lifts d to the token level over v.
+func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
+	maxBytes := opt.MaxTableBytes
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxTableBytes
+	}
+	bt := trieOf(v)
+	n := v.VocabSize()
+	words := (n + 63) / 64
+	a := &Automaton{DFA: d, VocabSize: n, EOS: int32(v.EOS()), Start: d.Start}
+	// at[j]: bytes at position j of some token; cont[j]: those followed by
+	// another byte in some token.
+	var at, cont []rx.ByteSet
+	var single rx.ByteSet // bytes that are a token by themselves
+	a.TokenBytes = make([][]byte, n)
+	for id := 0; id < n; id++ {
+		bs := v.TokenBytes(id)
+		a.TokenBytes[id] = bs
+		if len(bs) == 1 {
+			single.Add(bs[0])
+		}
+		for len(at) < len(bs) {
+			at, cont = append(at, rx.ByteSet{}), append(cont, rx.ByteSet{})
+		}
+		for j, c := range bs {
+			at[j].Add(c)
+			if j+1 < len(bs) {
+				cont[j].Add(c)
+			}
+		}
+	}
+	// States that agree on the liveness of every token's bytes have the
+	// same mask: walk the trie once per group.
+	group, ngroups := d.TokenClasses(at, cont)
+	t := buildClassTrie(bt, d)
+	nc := int32(d.NumClasses)
+	groupRow := make([]int32, ngroups)
+	for g := range groupRow {
+		groupRow[g] = -1
+	}
+	seed := maphash.MakeSeed()
+	rowIndex := map[uint64][]int32{}
+	var missing rx.ByteSet
+	row := make([]uint64, words)
+	rowBytes := make([]byte, words*8)
+	type frame struct{ node, ds int32 } // trie node and the DFA state there
+	var stack []frame
+	a.Row = make([]int32, d.NumStates())
+	a.Forced = make([][]byte, d.NumStates())
+	for s := int32(0); s < int32(d.NumStates()); s++ {
+		a.Forced[s] = forced(d, s)
+		if r := groupRow[group[s]]; r >= 0 {
+			a.Row[s] = r
+			continue
+		}
+		a.Walks++
+		clear(row)
+		stack = append(stack[:0], frame{0, s})
+		for len(stack) > 0 {
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			c0, n := t.child0[f.node], t.nchild[f.node]
+			base := f.ds * nc
+			for k := c0; k < c0+n; k++ {
+				nd := d.Next[base+int32(t.class[k])]
+				if nd < 0 {
+					continue
+				}
+				for _, tok := range t.tokens[k] {
+					row[tok>>6] |= 1 << (tok & 63)
+				}
+				if t.nchild[k] > 0 {
+					stack = append(stack, frame{k, nd})
+				}
+			}
+		}
+		for c := 0; c < 256; c++ {
+			if !single.Has(byte(c)) && d.Step(s, byte(c)) >= 0 && !bt.liveFrom(d, s, byte(c)) {
+				missing.Add(byte(c))
+			}
+		}
+		for w, x := range row {
+			binary.LittleEndian.PutUint64(rowBytes[w*8:], x)
+		}
+		h := maphash.Bytes(seed, rowBytes)
+		ri := int32(-1)
+		for _, r := range rowIndex[h] {
+			if slices.Equal(a.Rows[r], row) {
+				ri = r
+				break
+			}
+		}
+		if ri < 0 {
+			ri = int32(len(a.Rows))
+			a.Rows = append(a.Rows, slices.Clone(row))
+			rowIndex[h] = append(rowIndex[h], ri)
+			if len(a.Rows)*words*8 > maxBytes {
+				return nil, &rx.LimitError{What: "bytes of mask rows", Limit: maxBytes}
+			}
+		}
+		groupRow[group[s]] = ri
+		a.Row[s] = ri
+	}
+	if !missing.Empty() {
+		var bs []byte
+		for c := 0; c < 256; c++ {
+			if missing.Has(byte(c)) {
+				bs = append(bs, byte(c))
+			}
+		}
+		return nil, &MissingBytesError{Bytes: bs}
+	}
+	return a, nil
+}
+
+// forced returns the bytes that the DFA admits one at a time from s, with
+// no alternative and no option to stop, before the next choice.
+func forced(d *rx.DFA, s int32) []byte {
+	var out []byte
+	for !d.Accept[s] && len(out) <= d.NumStates() {
+		only, n := -1, 0
+		for k := 0; k < d.NumClasses && n < 2; k++ {
+			if d.Next[int(s)*d.NumClasses+k] >= 0 {
+				n++
+				only = k
+			}
+		}
+		if n != 1 {
+			break
+		}
+		c, cnt := byte(0), 0 // the class must be a single byte
+		for b := 0; b < 256 && cnt < 2; b++ {
+			if int(d.Class[b]) == only {
+				c = byte(b)
+				cnt++
+			}
+		}
+		if cnt != 1 {
+			break
+		}
+		out = append(out, c)
+		s = d.Step(s, c)
+	}
+	return out
+}
+
+// TableBytes is the size of the tables a runtime needs: the mask rows, a
+// row index per state, the byte DFA's transitions, and the token bytes.
+func (a *Automaton) TableBytes() int {
+	n := len(a.Rows)*((a.VocabSize+63)/64)*8 + 4*len(a.Row) + 4*len(a.DFA.Next) + 256
+	for _, b := range a.TokenBytes {
+		n += 4 + len(b)
+	}
+	return n
+}
