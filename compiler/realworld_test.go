@@ -46,9 +46,6 @@ var realWorldFailing = map[string]struct {
 }{
 	"blog_post":     {schema.Unsupported, "unsupported: uniqueItems (only for items from a finite set of"},
 	"config_strict": {schema.Unsupported, "unsupported: unevaluatedProperties at (root)"},
-	// 200 line items of ~4,200 DFA states each; invoice_uncapped is the
-	// same schema without that maxItems.
-	"invoice": {schema.TooLarge, "too large: more than 1048576 DFA states"},
 }
 
 type realWorldSchema struct {

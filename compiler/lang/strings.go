@@ -93,8 +93,8 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 			return rx.Nothing, l.unsupported(v, "format %q", f.Str)
 		}
 	}
-	if len(value) == 0 {
-		return l.stringText(min, max), nil
+	if len(value) == 0 && min == 0 && max < 0 {
+		return l.stringText(0, -1), nil
 	}
 	value = append(value, b.Repeat(b.AnyRune(), min, max))
 	return l.spelled(b.And(value...))
@@ -193,6 +193,19 @@ func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
 		}
 		return -1
 	}
-	sd := rx.Build(n*k, vd.Start*k, accept, next)
+	// next is constant between the value DFA's class boundaries, refined
+	// by the bytes that escapes single out
+	var bounds rx.ByteSet
+	for c := 1; c < 256; c++ {
+		if vd.Class[c] != vd.Class[c-1] {
+			bounds.Add(byte(c))
+		}
+	}
+	bounds.Add(0x20)
+	for _, c := range []byte(`"\/bfnrtu0123456789abcdefABCDEF`) {
+		bounds.Add(c)
+		bounds.Add(c + 1)
+	}
+	sd := rx.BuildWithBounds(n*k, vd.Start*k, accept, bounds, next)
 	return b.Concat(b.Byte('"'), b.FromDFA(sd, sd.Start), b.Byte('"')), nil
 }

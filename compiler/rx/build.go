@@ -18,6 +18,16 @@ func Build(n int, start int32, accept []bool, next func(s int32, c byte) int32) 
 			}
 		}
 	}
+	return BuildWithBounds(n, start, accept, marks, next)
+}
+
+// BuildWithBounds is Build for a caller that knows where next can change:
+// for every state, next must give the same result for all bytes between
+// two consecutive marks of bounds (byte 0 counts as marked). It calls next
+// once per state and class instead of once per state and byte.
+func BuildWithBounds(n int, start int32, accept []bool, bounds ByteSet, next func(s int32, c byte) int32) *DFA {
+	marks := bounds
+	marks.Add(0)
 	d := &DFA{bounds: marks, Start: start, Accept: append([]bool(nil), accept[:n]...)}
 	cls := -1
 	rep := make([]byte, 0, 256)

@@ -1,15 +1,38 @@
 package rx
 
+import "math/bits"
+
 // Deriv returns the Brzozowski derivative of e by byte c: the language of
 // the strings w such that c·w is in the language of e.
 func (b *Builder) Deriv(e Expr, c byte) Expr {
-	key := uint64(e)<<8 | uint64(c)
-	if d, ok := b.deriv[key]; ok {
-		return d
+	// The derivative is the same for all bytes of a class of e's
+	// boundaries, so it is cached per node and class.
+	marks := b.boundaries(e)
+	k := classIndex(marks, c)
+	if ds := b.nodes[e].derivs; ds != nil && ds[k] >= 0 {
+		return ds[k]
 	}
 	d := b.deriv1(e, c)
-	b.deriv[key] = d
+	n := &b.nodes[e] // after deriv1: the slice may have grown
+	if n.derivs == nil {
+		n.derivs = make([]Expr, marks.Len())
+		for i := range n.derivs {
+			n.derivs[i] = -1
+		}
+	}
+	n.derivs[k] = d
 	return d
+}
+
+// classIndex is the number of marks at or below c, minus one: the index of
+// c's class (byte 0 is always marked).
+func classIndex(marks *ByteSet, c byte) int {
+	w := int(c >> 6)
+	n := bits.OnesCount64(marks[w] & (^uint64(0) >> (63 - (c & 63))))
+	for i := 0; i < w; i++ {
+		n += bits.OnesCount64(marks[i])
+	}
+	return n - 1
 }
 
 func (b *Builder) deriv1(e Expr, c byte) Expr {

@@ -43,6 +43,7 @@ type node struct {
 	dfa      int32 // index into Builder.dfas
 	state    int32
 	bounds   *ByteSet // lazily computed derivative-class boundaries
+	derivs   []Expr   // derivative per class of bounds, -1 if not computed yet
 }
 
 // Builder owns expressions and the memo tables used to differentiate them.
@@ -50,7 +51,6 @@ type node struct {
 type Builder struct {
 	nodes []node
 	index map[string]Expr
-	deriv map[uint64]Expr
 	dfas  []*DFA
 	key   []byte
 	// Limit, when positive, caps the number of distinct expressions; past it
@@ -61,7 +61,7 @@ type Builder struct {
 
 // NewBuilder returns a Builder holding only Nothing and Epsilon.
 func NewBuilder() *Builder {
-	b := &Builder{index: map[string]Expr{}, deriv: map[uint64]Expr{}}
+	b := &Builder{index: map[string]Expr{}}
 	b.nodes = append(b.nodes, node{kind: kNothing}, node{kind: kEpsilon, nullable: true})
 	return b
 }
