@@ -45,7 +45,6 @@ var realWorldFailing = map[string]struct {
 	msg  string
 }{
 	"blog_post":     {schema.Unsupported, "unsupported: uniqueItems (only for items from a finite set of"},
-	"config_strict": {schema.Unsupported, "unsupported: unevaluatedProperties at (root)"},
 }
 
 type realWorldSchema struct {

@@ -60,7 +60,8 @@ type Lowerer struct {
 	active map[memoKey]bool
 	locs   map[*schema.Value]*location
 	anyV   map[[3]int]rx.Expr
-	value  map[string]rx.Expr // value-level languages by cache key
+	value  map[string]rx.Expr     // value-level languages by cache key
+	deep   map[*schema.Value]bool // synthetic true schemas: any value, nested to MaxDepth
 }
 
 // ctx is where a schema applies: the JSON depth of the instance, the
@@ -100,7 +101,7 @@ func New(doc *schema.Document, b *rx.Builder, opt Options) *Lowerer {
 	return &Lowerer{
 		b: b, doc: doc, opt: opt, g: newGaps(b, opt.Layout), order: NewOrder(doc.Root),
 		memo: map[memoKey]rx.Expr{}, active: map[memoKey]bool{}, locs: map[*schema.Value]*location{},
-		anyV: map[[3]int]rx.Expr{}, value: map[string]rx.Expr{},
+		anyV: map[[3]int]rx.Expr{}, value: map[string]rx.Expr{}, deep: map[*schema.Value]bool{},
 	}
 }
 
@@ -168,7 +169,8 @@ var handled = map[string]bool{
 	"if": true, "then": true, "else": true, "$ref": true,
 	"properties": true, "required": true, "additionalProperties": true, "patternProperties": true,
 	"propertyNames": true, "minProperties": true, "maxProperties": true, "dependentRequired": true, "dependencies": true, "dependentSchemas": true,
-	"items": true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
+	"unevaluatedProperties": true,
+	"items":                 true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
 	"contains": true, "minContains": true, "maxContains": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
@@ -183,13 +185,13 @@ var handled = map[string]bool{
 // In positive polarity they fail the compile; in negative polarity they are
 // dropped (the subtracted language only grows). Keywords outside every
 // vocabulary assert nothing and are ignored, as JSON Schema says.
-var notImplemented = map[string]bool{
-	"unevaluatedProperties": true, "unevaluatedItems": true, "$dynamicRef": true, "$recursiveRef": true,
-}
+var notImplemented = map[string]bool{"unevaluatedItems": true, "$dynamicRef": true, "$recursiveRef": true}
 
 func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
-	b := l.b
 	if v.Kind == schema.Bool {
+		if v.Bool && l.deep[v] {
+			return l.freeValue(c, l.opt.MaxDepth-c.depth), nil
+		}
 		if v.Bool {
 			return l.anyValue(c), nil
 		}
@@ -216,6 +218,21 @@ func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
 			return rx.Nothing, l.unsupported(v, "%s", m.Key)
 		}
 	}
+	plain, err := l.parts(v, c, draft)
+	if err != nil {
+		return rx.Nothing, err
+	}
+	if up := v.Get("unevaluatedProperties"); up != nil && draft >= schema.Draft2019 && !c.neg {
+		// (dropped in negative polarity: a superset is fine)
+		return l.unevaluated(v, up, plain, c)
+	}
+	return plain, nil
+}
+
+// parts lowers every keyword of v but unevaluatedProperties: the
+// intersection of its type part, $ref, enum, const and applicators.
+func (l *Lowerer) parts(v *schema.Value, c ctx, draft schema.Draft) (rx.Expr, error) {
+	b := l.b
 	var parts []rx.Expr
 	if v.Get("$ref") != nil {
 		t, err := l.doc.Deref(v)
