@@ -44,7 +44,7 @@ var realWorldFailing = map[string]struct {
 	code schema.Code
 	msg  string
 }{
-	"blog_post":     {schema.Unsupported, "unsupported: uniqueItems (only for items from a finite set of"},
+	"blog_post": {schema.Unsupported, "unsupported: uniqueItems (only for items from a finite set of"},
 }
 
 type realWorldSchema struct {
