@@ -45,6 +45,7 @@ var keywordCases = []struct {
 	{"unevaluatedProperties allOf", `{"$defs": {"base": {"properties": {"id": {"type": "integer"}}, "required": ["id"]}}, "allOf": [{"$ref": "#/$defs/base"}], "properties": {"name": {"type": "string"}}, "unevaluatedProperties": false}`, []string{`{"id":1}`, `{"id":1,"name":"x"}`}, []string{`{"id":1,"x":2}`, `{"name":"x"}`}},
 	{"unevaluatedProperties oneOf", `{"type": "object", "properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"], "oneOf": [{"properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}}, {"properties": {"kind": {"const": "b"}, "y": {"type": "string"}}}], "unevaluatedProperties": false}`, []string{`{"kind":"a"}`, `{"kind":"a","x":1}`, `{"kind":"b","y":"s"}`}, []string{`{"kind":"a","y":"s"}`, `{"kind":"b","x":1}`, `{"kind":"a","z":1}`}},
 	{"unevaluatedProperties schema", `{"properties": {"a": {"type": "integer"}}, "patternProperties": {"^x-": {"type": "string"}}, "unevaluatedProperties": {"type": "boolean"}}`, []string{`{"a":1,"x-b":"s","c":true}`}, []string{`{"c":1}`, `{"x-b":1}`}},
+	{"unevaluatedItems", `{"prefixItems": [{"type": "integer"}], "allOf": [{"prefixItems": [true, {"type": "string"}]}], "unevaluatedItems": false}`, []string{`[]`, `[1]`, `[1,"a"]`}, []string{`[1,"a",2]`, `["a"]`}},
 	{"object required", `{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}`, []string{`{"b":"x"}`, `{"a":1,"b":"x"}`, `{"b":"x","a":1}`}, []string{`{"a":1}`, `{}`, `{"b":"x","c":1}`}},
 	{"additionalProperties schema", `{"properties": {"id": {"type": "integer"}}, "additionalProperties": {"type": "string"}}`, []string{`{"id":1,"x":"y"}`, `{"x":"y","z":"w"}`, `{}`}, []string{`{"x":1}`, `{"id":"1"}`}},
 	{"patternProperties", `{"patternProperties": {"^x-": {"type": "integer"}, "_id$": {"type": "string"}}, "additionalProperties": false}`, []string{`{"x-a":1}`, `{"user_id":"u"}`, `{}`}, []string{`{"x-a":"s"}`, `{"y":1}`, `{"x-b_id":1}`}},
@@ -101,7 +102,7 @@ func TestKeywords(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	for _, tc := range []struct{ schema, msg string }{
 		{`{"properties": {"tags": {"items": {"type": "string"}, "uniqueItems": true}}}`, "unsupported: uniqueItems (only for items from a finite set of"},
-		{`{"unevaluatedItems": false}`, "unsupported: unevaluatedItems at (root)"},
+		{`{"$dynamicRef": "#x", "$defs": {"x": {"$dynamicAnchor": "x"}}}`, "unsupported: $dynamicRef"},
 		{`{"format": "uri-template"}`, `unsupported: format "uri-template" at (root)`},
 		{`{"$ref": "http://example.com/other.json"}`, `unsupported: $ref "http://example.com/other.json" at (root)`},
 		{`{"type": "string", "pattern": "(?=a)b"}`, `unsupported:`},

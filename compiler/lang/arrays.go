@@ -24,7 +24,7 @@ func (l *Lowerer) array(v *schema.Value, c ctx) (rx.Expr, error) {
 	}
 	var prefix []*schema.Value
 	var rest *schema.Value // nil: any value
-	if l.doc.DraftAt(v) >= schema.Draft2020 {
+	if l.doc.DraftAt(v) >= schema.Draft2020 || l.synthetic[v] {
 		if p := v.Get("prefixItems"); p != nil {
 			prefix = p.Items
 		}

@@ -62,6 +62,8 @@ type Lowerer struct {
 	anyV   map[[3]int]rx.Expr
 	value  map[string]rx.Expr     // value-level languages by cache key
 	deep   map[*schema.Value]bool // synthetic true schemas: any value, nested to MaxDepth
+	// synthetic schemas built while lowering (read as draft 2020-12)
+	synthetic map[*schema.Value]bool
 }
 
 // ctx is where a schema applies: the JSON depth of the instance, the
@@ -101,7 +103,7 @@ func New(doc *schema.Document, b *rx.Builder, opt Options) *Lowerer {
 	return &Lowerer{
 		b: b, doc: doc, opt: opt, g: newGaps(b, opt.Layout), order: NewOrder(doc.Root),
 		memo: map[memoKey]rx.Expr{}, active: map[memoKey]bool{}, locs: map[*schema.Value]*location{},
-		anyV: map[[3]int]rx.Expr{}, value: map[string]rx.Expr{}, deep: map[*schema.Value]bool{},
+		anyV: map[[3]int]rx.Expr{}, value: map[string]rx.Expr{}, deep: map[*schema.Value]bool{}, synthetic: map[*schema.Value]bool{},
 	}
 }
 
@@ -169,8 +171,8 @@ var handled = map[string]bool{
 	"if": true, "then": true, "else": true, "$ref": true,
 	"properties": true, "required": true, "additionalProperties": true, "patternProperties": true,
 	"propertyNames": true, "minProperties": true, "maxProperties": true, "dependentRequired": true, "dependencies": true, "dependentSchemas": true,
-	"unevaluatedProperties": true,
-	"items":                 true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
+	"unevaluatedProperties": true, "unevaluatedItems": true,
+	"items": true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true, "uniqueItems": true,
 	"contains": true, "minContains": true, "maxContains": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
@@ -185,7 +187,7 @@ var handled = map[string]bool{
 // In positive polarity they fail the compile; in negative polarity they are
 // dropped (the subtracted language only grows). Keywords outside every
 // vocabulary assert nothing and are ignored, as JSON Schema says.
-var notImplemented = map[string]bool{"unevaluatedItems": true, "$dynamicRef": true, "$recursiveRef": true}
+var notImplemented = map[string]bool{"$dynamicRef": true, "$recursiveRef": true}
 
 func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
 	if v.Kind == schema.Bool {
@@ -222,9 +224,10 @@ func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
 	if err != nil {
 		return rx.Nothing, err
 	}
-	if up := v.Get("unevaluatedProperties"); up != nil && draft >= schema.Draft2019 && !c.neg {
+	up, ui := v.Get("unevaluatedProperties"), v.Get("unevaluatedItems")
+	if (up != nil || ui != nil) && draft >= schema.Draft2019 && !c.neg {
 		// (dropped in negative polarity: a superset is fine)
-		return l.unevaluated(v, up, plain, c)
+		return l.unevaluated(v, up, ui, plain, c)
 	}
 	return plain, nil
 }

@@ -16,6 +16,10 @@ type evaluated struct {
 	names    map[string]bool
 	patterns []string
 	all      bool
+	// for arrays: items at indices below prefix are evaluated, and all of
+	// them when allItems
+	prefix   int
+	allItems bool
 }
 
 // certain adds to e what s and the schemas that apply whenever s does
@@ -41,6 +45,26 @@ func (l *Lowerer) certain(s *schema.Value, e *evaluated, seen map[*schema.Value]
 	if up := s.Get("unevaluatedProperties"); up != nil {
 		e.all = true // it evaluates everything left over, valid or not
 	}
+	if l.doc.DraftAt(s) >= schema.Draft2020 {
+		if p := s.Get("prefixItems"); p != nil {
+			e.prefix = max(e.prefix, len(p.Items))
+		}
+		if s.Get("items") != nil {
+			e.allItems = true
+		}
+	} else if it := s.Get("items"); it != nil {
+		if it.Kind == schema.Array {
+			e.prefix = max(e.prefix, len(it.Items))
+			if s.Get("additionalItems") != nil {
+				e.allItems = true
+			}
+		} else {
+			e.allItems = true
+		}
+	}
+	if s.Get("unevaluatedItems") != nil {
+		e.allItems = true
+	}
 	if all := s.Get("allOf"); all != nil {
 		for _, it := range all.Items {
 			l.certain(it, e, seen)
@@ -62,7 +86,7 @@ func (l *Lowerer) certain(s *schema.Value, e *evaluated, seen map[*schema.Value]
 // of one branch per such keyword, of: plain, the chosen branches, and
 // "every member is evaluated by the chosen schemas, or satisfies
 // unevaluatedProperties". Each part is a subset of the valid texts.
-func (l *Lowerer) unevaluated(v, up *schema.Value, plain rx.Expr, c ctx) (rx.Expr, error) {
+func (l *Lowerer) unevaluated(v, up, ui *schema.Value, plain rx.Expr, c ctx) (rx.Expr, error) {
 	b := l.b
 	type branch struct {
 		cond   rx.Expr // the branch validates
@@ -124,8 +148,15 @@ func (l *Lowerer) unevaluated(v, up *schema.Value, plain rx.Expr, c ctx) (rx.Exp
 				l.certain(s, ev, seen)
 			}
 		}
-		if !ev.all {
+		if up != nil && !ev.all {
 			r, err := l.restrictNames(v, up, ev, c)
+			if err != nil {
+				return rx.Nothing, err
+			}
+			parts = append(parts, r)
+		}
+		if ui != nil && !ev.allItems {
+			r, err := l.restrictItems(v, ui, ev, c)
 			if err != nil {
 				return rx.Nothing, err
 			}
@@ -137,11 +168,11 @@ func (l *Lowerer) unevaluated(v, up *schema.Value, plain rx.Expr, c ctx) (rx.Exp
 }
 
 // certainExcept is certain for v itself, ignoring v's own
-// unevaluatedProperties (which is what is being lowered).
+// unevaluatedProperties and unevaluatedItems (which are being lowered).
 func (l *Lowerer) certainExcept(v *schema.Value, e *evaluated, seen map[*schema.Value]bool) {
 	stripped := &schema.Value{Kind: schema.Object, Ptr: v.Ptr}
 	for _, m := range v.Members {
-		if m.Key != "unevaluatedProperties" {
+		if m.Key != "unevaluatedProperties" && m.Key != "unevaluatedItems" {
 			stripped.Members = append(stripped.Members, m)
 		}
 	}
@@ -183,4 +214,32 @@ func (l *Lowerer) restrictNames(v, up *schema.Value, ev *evaluated, c ctx) (rx.E
 	}
 	notObject := b.Not(b.Concat(b.Byte('{'), b.Universe()))
 	return b.Or(obj, notObject), nil
+}
+
+// restrictItems is every value that is not an array, and every array whose
+// items past the evaluated prefix satisfy ui: the array language of a
+// synthetic schema at v's location (prefix items accept any value).
+// Items that only "contains" evaluates are treated as unevaluated, which
+// can only reject more.
+func (l *Lowerer) restrictItems(v, ui *schema.Value, ev *evaluated, c ctx) (rx.Expr, error) {
+	b := l.b
+	any := &schema.Value{Kind: schema.Bool, Bool: true, Ptr: v.Ptr}
+	l.deep[any] = true
+	rest := ui
+	if ui.Kind == schema.Bool && ui.Bool {
+		rest = any
+	}
+	prefix := &schema.Value{Kind: schema.Array, Ptr: v.Ptr + "/prefixItems"}
+	for i := 0; i < ev.prefix; i++ {
+		prefix.Items = append(prefix.Items, any)
+	}
+	syn := &schema.Value{Kind: schema.Object, Ptr: v.Ptr, Members: []schema.Member{
+		{Key: "prefixItems", Value: prefix}, {Key: "items", Value: rest}}}
+	l.synthetic[syn] = true
+	arr, err := l.array(syn, c)
+	if err != nil {
+		return rx.Nothing, err
+	}
+	notArray := b.Not(b.Concat(b.Byte('['), b.Universe()))
+	return b.Or(arr, notArray), nil
 }
