@@ -46,6 +46,7 @@ var keywordCases = []struct {
 	{"unevaluatedProperties oneOf", `{"type": "object", "properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"], "oneOf": [{"properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}}, {"properties": {"kind": {"const": "b"}, "y": {"type": "string"}}}], "unevaluatedProperties": false}`, []string{`{"kind":"a"}`, `{"kind":"a","x":1}`, `{"kind":"b","y":"s"}`}, []string{`{"kind":"a","y":"s"}`, `{"kind":"b","x":1}`, `{"kind":"a","z":1}`}},
 	{"unevaluatedProperties schema", `{"properties": {"a": {"type": "integer"}}, "patternProperties": {"^x-": {"type": "string"}}, "unevaluatedProperties": {"type": "boolean"}}`, []string{`{"a":1,"x-b":"s","c":true}`}, []string{`{"c":1}`, `{"x-b":1}`}},
 	{"unevaluatedItems", `{"prefixItems": [{"type": "integer"}], "allOf": [{"prefixItems": [true, {"type": "string"}]}], "unevaluatedItems": false}`, []string{`[]`, `[1]`, `[1,"a"]`}, []string{`[1,"a",2]`, `["a"]`}},
+	{"dynamicRef single anchor", `{"$defs": {"n": {"$dynamicAnchor": "n", "type": "object", "properties": {"v": {"type": "integer"}, "next": {"$dynamicRef": "#n"}}, "required": ["v"]}}, "$ref": "#/$defs/n"}`, []string{`{"v":1}`, `{"v":1,"next":{"v":2,"next":{"v":3}}}`}, []string{`{"v":1,"next":{}}`, `{"next":{"v":1}}`}},
 	{"object required", `{"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["b"]}`, []string{`{"b":"x"}`, `{"a":1,"b":"x"}`, `{"b":"x","a":1}`}, []string{`{"a":1}`, `{}`, `{"b":"x","c":1}`}},
 	{"additionalProperties schema", `{"properties": {"id": {"type": "integer"}}, "additionalProperties": {"type": "string"}}`, []string{`{"id":1,"x":"y"}`, `{"x":"y","z":"w"}`, `{}`}, []string{`{"x":1}`, `{"id":"1"}`}},
 	{"patternProperties", `{"patternProperties": {"^x-": {"type": "integer"}, "_id$": {"type": "string"}}, "additionalProperties": false}`, []string{`{"x-a":1}`, `{"user_id":"u"}`, `{}`}, []string{`{"x-a":"s"}`, `{"y":1}`, `{"x-b_id":1}`}},
@@ -102,7 +103,7 @@ func TestKeywords(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	for _, tc := range []struct{ schema, msg string }{
 		{`{"properties": {"tags": {"items": {"type": "string"}, "uniqueItems": true}}}`, "unsupported: uniqueItems (only for items from a finite set of"},
-		{`{"$dynamicRef": "#x", "$defs": {"x": {"$dynamicAnchor": "x"}}}`, "unsupported: $dynamicRef"},
+		{`{"$defs": {"x": {"$dynamicAnchor": "x", "type": "integer"}, "y": {"$id": "y", "$defs": {"x": {"$dynamicAnchor": "x"}}}}, "$dynamicRef": "#x"}`, `unsupported: $dynamicRef "#x" (2 dynamic anchors`},
 		{`{"format": "uri-template"}`, `unsupported: format "uri-template" at (root)`},
 		{`{"$ref": "http://example.com/other.json"}`, `unsupported: $ref "http://example.com/other.json" at (root)`},
 		{`{"type": "string", "pattern": "(?=a)b"}`, `unsupported:`},

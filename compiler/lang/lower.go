@@ -3,6 +3,7 @@ package lang
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/schemac-dev/schemac/compiler/rx"
 	"github.com/schemac-dev/schemac/compiler/schema"
@@ -177,7 +178,8 @@ var handled = map[string]bool{
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
 	// annotations and structure, no assertion
-	"$schema": true, "$id": true, "id": true, "$anchor": true, "$dynamicAnchor": true, "$comment": true,
+	"$dynamicRef": true,
+	"$schema":     true, "$id": true, "id": true, "$anchor": true, "$dynamicAnchor": true, "$comment": true,
 	"$defs": true, "definitions": true, "title": true, "description": true, "default": true, "examples": true,
 	"deprecated": true, "readOnly": true, "writeOnly": true, "contentMediaType": true, "contentEncoding": true,
 	"contentSchema": true, "$vocabulary": true, "$recursiveAnchor": true,
@@ -187,7 +189,7 @@ var handled = map[string]bool{
 // In positive polarity they fail the compile; in negative polarity they are
 // dropped (the subtracted language only grows). Keywords outside every
 // vocabulary assert nothing and are ignored, as JSON Schema says.
-var notImplemented = map[string]bool{"$dynamicRef": true, "$recursiveRef": true}
+var notImplemented = map[string]bool{"$recursiveRef": true}
 
 func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
 	if v.Kind == schema.Bool {
@@ -237,6 +239,20 @@ func (l *Lowerer) lower1(v *schema.Value, c ctx) (rx.Expr, error) {
 func (l *Lowerer) parts(v *schema.Value, c ctx, draft schema.Draft) (rx.Expr, error) {
 	b := l.b
 	var parts []rx.Expr
+	if dr := v.Get("$dynamicRef"); dr != nil {
+		t, err := l.dynamicRef(v, dr)
+		if err != nil {
+			if c.neg {
+				return b.Universe(), nil
+			}
+			return rx.Nothing, err
+		}
+		e, err := l.lower(t, c)
+		if err != nil {
+			return rx.Nothing, err
+		}
+		parts = append(parts, e)
+	}
 	if v.Get("$ref") != nil {
 		t, err := l.doc.Deref(v)
 		if err != nil {
@@ -353,7 +369,7 @@ func hasTypeKeywords(v *schema.Value) bool {
 // part yields only JSON values by itself ($ref, enum, const, allOf, anyOf,
 // oneOf); "not" and "if" do not: they only remove values.
 func hasShapingKeywords(v *schema.Value) bool {
-	for _, k := range []string{"$ref", "enum", "const", "allOf", "anyOf", "oneOf"} {
+	for _, k := range []string{"$ref", "$dynamicRef", "enum", "const", "allOf", "anyOf", "oneOf"} {
 		if x := v.Get(k); x != nil && !(k == "allOf" && len(x.Items) == 0) {
 			return true
 		}
@@ -467,4 +483,35 @@ func (l *Lowerer) container(open, close byte, d int, item rx.Expr) rx.Expr {
 	}
 	return b.Or(g.empty(open, close),
 		b.Concat(b.Byte(open), g.open(d), item, b.Star(b.Concat(g.sep(d), item)), g.close(d), b.Byte(close)))
+}
+
+// dynamicRef resolves a $dynamicRef statically when that is exact: when
+// the document has a single "$dynamicAnchor" of that name, every dynamic
+// scope resolves to it, just as a plain $ref does. Otherwise the target
+// depends on the path the evaluation took, which the automaton cannot
+// follow, and the keyword is unsupported.
+func (l *Lowerer) dynamicRef(v, dr *schema.Value) (*schema.Value, error) {
+	_, name, ok := strings.Cut(dr.Str, "#")
+	if !ok || name == "" || strings.HasPrefix(name, "/") {
+		// a JSON-pointer fragment: $dynamicRef behaves like $ref
+		return l.doc.Resolve(dr.Str, v)
+	}
+	count := 0
+	var walk func(x *schema.Value)
+	walk = func(x *schema.Value) {
+		for _, m := range x.Members {
+			if m.Key == "$dynamicAnchor" && m.Value.Kind == schema.String && m.Value.Str == name {
+				count++
+			}
+			walk(m.Value)
+		}
+		for _, it := range x.Items {
+			walk(it)
+		}
+	}
+	walk(l.doc.Root)
+	if count > 1 {
+		return nil, l.unsupported(v, "$dynamicRef %q (%d dynamic anchors of that name: the target depends on the evaluation path)", dr.Str, count)
+	}
+	return l.doc.Resolve(dr.Str, v)
 }

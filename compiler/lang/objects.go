@@ -81,6 +81,11 @@ func (l *Lowerer) locationOf(v *schema.Value) *location {
 				visit(t)
 			}
 		}
+		if dr := s.Get("$dynamicRef"); dr != nil {
+			if t, err := l.dynamicRef(s, dr); err == nil {
+				visit(t)
+			}
+		}
 	}
 	visit(v)
 	loc := &location{open: explicit || !declared}
