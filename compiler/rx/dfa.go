@@ -191,7 +191,11 @@ func (d *DFA) trim() *DFA {
 // does not depend on construction order.
 func (d *DFA) renumber(f func(int32) int32) *DFA {
 	out := &DFA{Class: d.Class, NumClasses: d.NumClasses, bounds: d.bounds}
-	newID := map[int32]int32{}
+	n := d.NumStates()
+	newID := make([]int32, n+1) // by image; images are at most n (Minimize: one extra block for the dead state)
+	for i := range newID {
+		newID[i] = -1
+	}
 	var order []int32 // representative old state per new state
 	visit := func(s int32) int32 {
 		if s < 0 {
@@ -201,7 +205,7 @@ func (d *DFA) renumber(f func(int32) int32) *DFA {
 		if img < 0 {
 			return -1
 		}
-		if id, ok := newID[img]; ok {
+		if id := newID[img]; id >= 0 {
 			return id
 		}
 		id := int32(len(order))

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/schemac-dev/schemac/compiler/rx"
 )
@@ -136,51 +138,69 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 	group, ngroups := d.TokenClasses(at, cont)
 	t := buildClassTrie(bt, d)
 	nc := int32(d.NumClasses)
-	groupRow := make([]int32, ngroups)
-	for g := range groupRow {
-		groupRow[g] = -1
+	// one representative state per group, in state order
+	reps := make([]int32, 0, ngroups)
+	seenGroup := make([]bool, ngroups)
+	for s := int32(0); s < int32(d.NumStates()); s++ {
+		if !seenGroup[group[s]] {
+			seenGroup[group[s]] = true
+			reps = append(reps, s)
+		}
 	}
+	a.Walks = len(reps)
+	// Walk the trie from each representative, spread over the CPUs; each
+	// worker writes only its own rows, so the result is deterministic.
+	rows := make([][]uint64, len(reps))
+	missingOf := make([]rx.ByteSet, len(reps))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(reps)/8))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			type frame struct{ node, ds int32 } // trie node and the DFA state there
+			var stack []frame
+			for i := w; i < len(reps); i += workers {
+				s := reps[i]
+				row := make([]uint64, words)
+				stack = append(stack[:0], frame{0, s})
+				for len(stack) > 0 {
+					f := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					c0, n := t.child0[f.node], t.nchild[f.node]
+					base := f.ds * nc
+					for k := c0; k < c0+n; k++ {
+						nd := d.Next[base+int32(t.class[k])]
+						if nd < 0 {
+							continue
+						}
+						for _, tok := range t.tokens[k] {
+							row[tok>>6] |= 1 << (tok & 63)
+						}
+						if t.nchild[k] > 0 {
+							stack = append(stack, frame{k, nd})
+						}
+					}
+				}
+				for c := 0; c < 256; c++ {
+					if !single.Has(byte(c)) && d.Step(s, byte(c)) >= 0 && !bt.liveFrom(d, s, byte(c)) {
+						missingOf[i].Add(byte(c))
+					}
+				}
+				rows[i] = row
+			}
+		}(w)
+	}
+	wg.Wait()
+	// deduplicate rows in representative order
 	seed := maphash.MakeSeed()
 	rowIndex := map[uint64][]int32{}
 	var missing rx.ByteSet
-	row := make([]uint64, words)
 	rowBytes := make([]byte, words*8)
-	type frame struct{ node, ds int32 } // trie node and the DFA state there
-	var stack []frame
-	a.Row = make([]int32, d.NumStates())
-	a.Forced = make([][]byte, d.NumStates())
-	for s := int32(0); s < int32(d.NumStates()); s++ {
-		a.Forced[s] = forced(d, s)
-		if r := groupRow[group[s]]; r >= 0 {
-			a.Row[s] = r
-			continue
-		}
-		a.Walks++
-		clear(row)
-		stack = append(stack[:0], frame{0, s})
-		for len(stack) > 0 {
-			f := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			c0, n := t.child0[f.node], t.nchild[f.node]
-			base := f.ds * nc
-			for k := c0; k < c0+n; k++ {
-				nd := d.Next[base+int32(t.class[k])]
-				if nd < 0 {
-					continue
-				}
-				for _, tok := range t.tokens[k] {
-					row[tok>>6] |= 1 << (tok & 63)
-				}
-				if t.nchild[k] > 0 {
-					stack = append(stack, frame{k, nd})
-				}
-			}
-		}
-		for c := 0; c < 256; c++ {
-			if !single.Has(byte(c)) && d.Step(s, byte(c)) >= 0 && !bt.liveFrom(d, s, byte(c)) {
-				missing.Add(byte(c))
-			}
-		}
+	groupRow := make([]int32, ngroups)
+	for i, s := range reps {
+		missing = missing.Union(missingOf[i])
+		row := rows[i]
 		for w, x := range row {
 			binary.LittleEndian.PutUint64(rowBytes[w*8:], x)
 		}
@@ -194,15 +214,19 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 		}
 		if ri < 0 {
 			ri = int32(len(a.Rows))
-			a.Rows = append(a.Rows, slices.Clone(row))
+			a.Rows = append(a.Rows, row)
 			rowIndex[h] = append(rowIndex[h], ri)
 			if len(a.Rows)*words*8 > maxBytes {
 				return nil, &rx.LimitError{What: "bytes of mask rows", Limit: maxBytes}
 			}
 		}
 		groupRow[group[s]] = ri
-		a.Row[s] = ri
 	}
+	a.Row = make([]int32, d.NumStates())
+	for s := int32(0); s < int32(d.NumStates()); s++ {
+		a.Row[s] = groupRow[group[s]]
+	}
+	a.Forced = forcedAll(d)
 	if !missing.Empty() {
 		var bs []byte
 		for c := 0; c < 256; c++ {
@@ -215,33 +239,57 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 	return a, nil
 }
 
-// forced returns the bytes that the DFA admits one at a time from s, with
-// no alternative and no option to stop, before the next choice.
-func forced(d *rx.DFA, s int32) []byte {
-	var out []byte
-	for !d.Accept[s] && len(out) <= d.NumStates() {
-		only, n := -1, 0
-		for k := 0; k < d.NumClasses && n < 2; k++ {
-			if d.Next[int(s)*d.NumClasses+k] >= 0 {
-				n++
-				only = k
+// forcedAll returns, per state, the bytes that the DFA admits one at a
+// time, with no alternative and no option to stop, before the next choice.
+// A state whose only way on is one single-byte class continues the forced
+// string of the state it leads to, so each string is built once from its
+// successor's.
+func forcedAll(d *rx.DFA) [][]byte {
+	n, k := d.NumStates(), d.NumClasses
+	size := make([]int, k) // bytes per class
+	byteOf := make([]byte, k)
+	for c := 0; c < 256; c++ {
+		size[d.Class[c]]++
+		byteOf[d.Class[c]] = byte(c)
+	}
+	out := make([][]byte, n)
+	done := make([]bool, n)
+	var chain []int32
+	for s0 := int32(0); s0 < int32(n); s0++ {
+		// follow the forced chain from s0 until a finished or choosing state
+		chain = chain[:0]
+		s := s0
+		for !done[s] {
+			done[s] = true
+			if d.Accept[s] {
+				break
 			}
-		}
-		if n != 1 {
-			break
-		}
-		c, cnt := byte(0), 0 // the class must be a single byte
-		for b := 0; b < 256 && cnt < 2; b++ {
-			if int(d.Class[b]) == only {
-				c = byte(b)
-				cnt++
+			only, live := -1, 0
+			for c := 0; c < k && live < 2; c++ {
+				if d.Next[int(s)*k+c] >= 0 {
+					live++
+					only = c
+				}
 			}
+			if live != 1 || size[only] != 1 {
+				break
+			}
+			chain = append(chain, s)
+			s = d.Next[int(s)*k+only]
 		}
-		if cnt != 1 {
-			break
+		// s is finished (out[s] is final); build the chain backwards
+		for i := len(chain) - 1; i >= 0; i-- {
+			c := chain[i]
+			cl := -1
+			for x := 0; x < k; x++ {
+				if d.Next[int(c)*k+x] >= 0 {
+					cl = x
+					break
+				}
+			}
+			t := d.Next[int(c)*k+cl]
+			out[c] = append([]byte{byteOf[cl]}, out[t]...)
 		}
-		out = append(out, c)
-		s = d.Step(s, c)
 	}
 	return out
 }
