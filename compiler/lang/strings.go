@@ -96,7 +96,10 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 	if len(value) == 0 && min == 0 && max < 0 {
 		return l.stringText(0, -1), nil
 	}
-	value = append(value, b.Repeat(b.AnyRune(), min, max))
+	if min > 0 || max >= 0 || len(value) > 1 {
+		// (pattern and format languages hold only valid UTF-8 already)
+		value = append(value, b.Repeat(b.AnyRune(), min, max))
+	}
 	return l.spelled(b.And(value...))
 }
 
@@ -128,9 +131,12 @@ func (l *Lowerer) count(m *schema.Value) (int, error) {
 // and "\u001".
 func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
 	b := l.b
-	vd, err := b.Compile(value, rx.Options{})
-	if err != nil {
-		return rx.Nothing, err
+	vd, start, ok := b.AsDFA(value)
+	if !ok || start != vd.Start {
+		var err error
+		if vd, err = b.Compile(value, rx.Options{}); err != nil {
+			return rx.Nothing, err
+		}
 	}
 	n := vd.NumStates()
 	const k = 7 // value state, \, \u, \u0, \u00, \u000, \u001

@@ -366,6 +366,17 @@ func (b *Builder) FromDFA(d *DFA, s int32) Expr {
 	return b.intern(node{kind: kDFA, dfa: int32(idx), state: s})
 }
 
+// AsDFA reports whether e is exactly a state of an embedded DFA (made by
+// FromDFA), and returns it; callers can then use the DFA without compiling
+// e again.
+func (b *Builder) AsDFA(e Expr) (*DFA, int32, bool) {
+	n := b.nodes[e]
+	if n.kind != kDFA {
+		return nil, 0, false
+	}
+	return b.dfas[n.dfa], n.state, true
+}
+
 // String renders e in a regular-expression-like syntax: juxtaposition for
 // concatenation, | for union, & for intersection, ~( ) for complement,
 // {m,n} for repetition and <dfaN:s> for an embedded DFA state. It is meant

@@ -135,8 +135,11 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 	}
 	// States that agree on the liveness of every token's bytes have the
 	// same mask: walk the trie once per group.
+	// (the class trie does not depend on the groups: build both at once)
+	ctDone := make(chan *classTrie)
+	go func() { ctDone <- buildClassTrie(bt, d) }()
 	group, ngroups := d.TokenClasses(at, cont)
-	t := buildClassTrie(bt, d)
+	t := <-ctDone
 	nc := int32(d.NumClasses)
 	// one representative state per group, in state order
 	reps := make([]int32, 0, ngroups)
@@ -174,7 +177,7 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 						if nd < 0 {
 							continue
 						}
-						for _, tok := range t.tokens[k] {
+						for _, tok := range t.toks[t.tok0[k]:t.tok0[k+1]] {
 							row[tok>>6] |= 1 << (tok & 63)
 						}
 						if t.nchild[k] > 0 {

@@ -6,55 +6,71 @@ import (
 
 // classTrie is the vocabulary trie with bytes replaced by the DFA's byte
 // classes: tokens whose bytes fall in the same classes, position by
-// position, share a path, since the DFA cannot tell them apart. For a
-// JSON-Schema DFA most letters share a class, so this trie is several times
-// smaller than the byte trie, and each mask walk visits fewer nodes.
+// position, share a path, since the DFA cannot tell them apart. Where the
+// DFA lumps letters together (inside strings) this trie is much smaller
+// than the byte trie, and each mask walk visits fewer nodes.
 type classTrie struct {
 	child0 []int32 // first child of each node; children are contiguous
 	nchild []int32
-	class  []uint8   // class on the edge into the node
-	tokens [][]int32 // tokens ending at the node
+	class  []uint8 // class on the edge into the node
+	// tokens ending at node i: toks[tok0[i]:tok0[i+1]]
+	tok0 []int32
+	toks []int32
 }
 
 // buildClassTrie maps the byte trie t through d's classes, breadth first:
 // each class node stands for a group of byte-trie nodes, and its children
-// are the groups' children bucketed by class.
+// are the groups' children, bucketed by class with a counting sort. All
+// arrays are flat, so building costs a few passes over the byte trie.
 func buildClassTrie(t *trie, d *rx.DFA) *classTrie {
-	ct := &classTrie{}
+	nb := len(t.label)
+	ct := &classTrie{
+		child0: make([]int32, 0, nb), nchild: make([]int32, 0, nb), class: make([]uint8, 1, nb),
+		tok0: make([]int32, 1, nb+1), toks: make([]int32, 0, len(t.flatToks)),
+	}
 	// members of the class nodes, flat: node i owns members[mstart[i]:mstart[i+1]]
-	members := []int32{0}
-	mstart := []int32{0, 1}
-	ct.class = append(ct.class, 0)
-	var slot [256]int32 // class -> index in kids, +1; reset per node
-	var kids [][]int32  // per child class of the current node: byte-trie nodes
+	members := make([]int32, 1, nb)
+	mstart := make([]int32, 2, nb+1)
+	mstart[1] = 1
+	var count [256]int32
 	var used []uint8
 	for i := 0; i < len(mstart)-1; i++ {
 		group := members[mstart[i]:mstart[i+1]]
-		var toks []int32
 		used = used[:0]
-		kids = kids[:0]
 		for _, m := range group {
-			toks = append(toks, t.tokens[m]...)
+			ct.toks = append(ct.toks, t.flatToks[t.tok0[m]:t.tok0[m+1]]...)
 			for k := t.child0[m]; k < t.child0[m]+t.nchild[m]; k++ {
 				cl := d.Class[t.label[k]]
-				if slot[cl] == 0 {
-					kids = append(kids, nil)
-					slot[cl] = int32(len(kids))
+				if count[cl] == 0 {
 					used = append(used, cl)
 				}
-				kids[slot[cl]-1] = append(kids[slot[cl]-1], k)
+				count[cl]++
 			}
 		}
-		ct.tokens = append(ct.tokens, toks)
+		ct.tok0 = append(ct.tok0, int32(len(ct.toks)))
 		ct.child0 = append(ct.child0, int32(len(mstart)-1))
 		ct.nchild = append(ct.nchild, int32(len(used)))
-		// children in class order, so the layout is deterministic
-		sortBytes(used)
+		sortBytes(used) // children in class order: a deterministic layout
+		// counting sort of the groups' children by class
+		var pos [256]int32
+		base := int32(len(members))
 		for _, cl := range used {
-			members = append(members, kids[slot[cl]-1]...)
-			mstart = append(mstart, int32(len(members)))
+			pos[cl] = base
+			base += count[cl]
+			mstart = append(mstart, base)
 			ct.class = append(ct.class, cl)
-			slot[cl] = 0
+		}
+		members = append(members, make([]int32, base-int32(len(members)))...)
+		group = members[mstart[i]:mstart[i+1]] // members may have moved
+		for _, m := range group {
+			for k := t.child0[m]; k < t.child0[m]+t.nchild[m]; k++ {
+				cl := d.Class[t.label[k]]
+				members[pos[cl]] = k
+				pos[cl]++
+			}
+		}
+		for _, cl := range used {
+			count[cl] = 0
 		}
 	}
 	return ct

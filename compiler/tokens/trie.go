@@ -24,6 +24,9 @@ type trie struct {
 	nchild []int32
 	label  []byte    // byte on the edge into the node
 	tokens [][]int32 // token ids whose bytes end exactly at the node
+	// the same, flat: node i's tokens are flatToks[tok0[i]:tok0[i+1]]
+	tok0     []int32
+	flatToks []int32
 }
 
 // trieCache keeps the trie of each vocabulary seen, keyed by the Vocab
@@ -85,6 +88,12 @@ func buildTrie(v Vocab) *trie {
 		}
 	}
 	t.label = label
+	t.tok0 = make([]int32, 0, len(t.tokens)+1)
+	for _, ts := range t.tokens {
+		t.tok0 = append(t.tok0, int32(len(t.flatToks)))
+		t.flatToks = append(t.flatToks, ts...)
+	}
+	t.tok0 = append(t.tok0, int32(len(t.flatToks)))
 	return t
 }
 
