@@ -146,17 +146,26 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 
 // trim removes the states that cannot reach an accepting state.
 func (d *DFA) trim() *DFA {
-	n := d.NumStates()
-	live := make([]bool, n)
-	// reverse reachability from accepting states
-	rev := make([][]int32, n)
-	for s := 0; s < n; s++ {
-		for k := 0; k < d.NumClasses; k++ {
-			if t := d.Next[s*d.NumClasses+k]; t >= 0 {
-				rev[t] = append(rev[t], int32(s))
-			}
+	n, k := d.NumStates(), d.NumClasses
+	// reverse edges as CSR: rev[start[t]:start[t+1]] are t's predecessors
+	start := make([]int32, n+1)
+	for _, t := range d.Next {
+		if t >= 0 {
+			start[t+1]++
 		}
 	}
+	for t := 1; t <= n; t++ {
+		start[t] += start[t-1]
+	}
+	rev := make([]int32, start[n])
+	fill := append([]int32(nil), start[:n]...)
+	for i, t := range d.Next {
+		if t >= 0 {
+			rev[fill[t]] = int32(i / k)
+			fill[t]++
+		}
+	}
+	live := make([]bool, n)
 	var stack []int32
 	for s := 0; s < n; s++ {
 		if d.Accept[s] {
@@ -167,7 +176,7 @@ func (d *DFA) trim() *DFA {
 	for len(stack) > 0 {
 		t := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, s := range rev[t] {
+		for _, s := range rev[start[t]:start[t+1]] {
 			if !live[s] {
 				live[s] = true
 				stack = append(stack, s)
@@ -213,6 +222,8 @@ func (d *DFA) renumber(f func(int32) int32) *DFA {
 		order = append(order, s)
 		return id
 	}
+	out.Accept = make([]bool, 0, n)
+	out.Next = make([]int32, 0, n*d.NumClasses)
 	out.Start = visit(d.Start)
 	for i := 0; i < len(order); i++ {
 		s := order[i]

@@ -2,80 +2,73 @@ package rx
 
 import "slices"
 
-// Minimize returns the minimal DFA equivalent to d, by Hopcroft's
-// partition refinement (O(k·n·log n) for n states and k byte classes): the
-// states, plus an explicit dead state, start split by acceptance; a
-// splitter block then splits every block that has some states with a
-// successor in the splitter on some class and some without, and the
-// smaller half of each split becomes a splitter (both if the block was one
-// already).
+// Minimize returns the minimal DFA equivalent to d (whose states must all
+// reach acceptance, as after trim), by Hopcroft's partition refinement in
+// the form Valmari and Lehtinen give for partial DFAs: the states start
+// split by acceptance, with both blocks as splitters; a splitter block then
+// splits every block that has some states with a successor in the splitter
+// on some class and some without, and the smaller half of each split
+// becomes a splitter (both if the block was one already). Missing
+// transitions need no dead state, so the cost is O(m·log n) for m
+// transitions, not O(k·n·log n).
 func (d *DFA) Minimize() *DFA {
 	n, k := d.NumStates(), d.NumClasses
 	if n == 0 {
 		return d
 	}
-	dead := int32(n)
-	n1 := n + 1
-	next := func(s int32, c int) int32 {
-		if s == dead {
-			return dead
-		}
-		if t := d.Next[int(s)*k+c]; t >= 0 {
-			return t
-		}
-		return dead
-	}
 	// predecessors per class, as CSR: pre[c][preStart[c][t]:preStart[c][t+1]]
 	preStart := make([][]int32, k)
 	pre := make([][]int32, k)
+	fill := make([]int32, n)
 	for c := 0; c < k; c++ {
-		start := make([]int32, n1+1)
-		for s := int32(0); s < int32(n1); s++ {
-			start[next(s, c)+1]++
+		start := make([]int32, n+1)
+		m := 0
+		for s := 0; s < n; s++ {
+			if t := d.Next[s*k+c]; t >= 0 {
+				start[t+1]++
+				m++
+			}
 		}
-		for t := 1; t <= n1; t++ {
+		if m == 0 {
+			continue
+		}
+		for t := 1; t <= n; t++ {
 			start[t] += start[t-1]
 		}
-		list := make([]int32, n1)
-		fill := append([]int32(nil), start[:n1]...)
-		for s := int32(0); s < int32(n1); s++ {
-			t := next(s, c)
-			list[fill[t]] = s
-			fill[t]++
+		list := make([]int32, m)
+		copy(fill, start[:n])
+		for s := int32(0); s < int32(n); s++ {
+			if t := d.Next[int(s)*k+c]; t >= 0 {
+				list[fill[t]] = s
+				fill[t]++
+			}
 		}
 		preStart[c], pre[c] = start, list
 	}
 	// refinable partition: elems grouped by block, loc[s] = index in elems
-	elems := make([]int32, n1)
-	loc := make([]int32, n1)
-	blockOf := make([]int32, n1)
+	elems := make([]int32, n)
+	loc := make([]int32, n)
+	blockOf := make([]int32, n)
 	var first, end, marked []int32 // per block
 	{
-		var acc, rej []int32
-		for s := int32(0); s < int32(n); s++ {
-			if d.Accept[s] {
-				acc = append(acc, s)
-			} else {
-				rej = append(rej, s)
-			}
-		}
-		rej = append(rej, dead)
 		pos := int32(0)
-		for _, part := range [][]int32{acc, rej} {
-			if len(part) == 0 {
-				continue
-			}
+		for _, acc := range []bool{true, false} {
 			b := int32(len(first))
-			first = append(first, pos)
-			for _, s := range part {
-				elems[pos], loc[s], blockOf[s] = s, pos, b
-				pos++
+			start := pos
+			for s := int32(0); s < int32(n); s++ {
+				if d.Accept[s] == acc {
+					elems[pos], loc[s], blockOf[s] = s, pos, b
+					pos++
+				}
 			}
-			end = append(end, pos)
-			marked = append(marked, 0)
+			if pos > start {
+				first = append(first, start)
+				end = append(end, pos)
+				marked = append(marked, 0)
+			}
 		}
 	}
-	inW := make([]bool, len(first), n1)
+	inW := make([]bool, len(first), n)
 	var work []int32
 	addW := func(b int32) {
 		for int(b) >= len(inW) {
@@ -86,12 +79,8 @@ func (d *DFA) Minimize() *DFA {
 			work = append(work, b)
 		}
 	}
-	if len(first) == 2 {
-		if end[0]-first[0] <= end[1]-first[1] {
-			addW(0)
-		} else {
-			addW(1)
-		}
+	for b := range first {
+		addW(int32(b))
 	}
 	var touched []int32
 	var splitter []int32
@@ -101,6 +90,9 @@ func (d *DFA) Minimize() *DFA {
 		inW[a] = false
 		splitter = append(splitter[:0], elems[first[a]:end[a]]...)
 		for c := 0; c < k; c++ {
+			if pre[c] == nil {
+				continue
+			}
 			// mark predecessors: move each to the front of its block
 			for _, t := range splitter {
 				for _, s := range pre[c][preStart[c][t]:preStart[c][t+1]] {
@@ -112,7 +104,6 @@ func (d *DFA) Minimize() *DFA {
 					if marked[b] == 0 {
 						touched = append(touched, b)
 					}
-					// swap s with the element at m
 					o := elems[m]
 					elems[m], elems[loc[s]] = s, o
 					loc[o], loc[s] = loc[s], m
@@ -145,21 +136,7 @@ func (d *DFA) Minimize() *DFA {
 			touched = touched[:0]
 		}
 	}
-	deadBlock := blockOf[dead]
-	if blockOf[d.Start] == deadBlock { // the empty language: one rejecting state
-		return d.renumber(func(s int32) int32 {
-			if s == d.Start {
-				return 0
-			}
-			return -1
-		})
-	}
-	return d.renumber(func(s int32) int32 {
-		if blockOf[s] == deadBlock {
-			return -1
-		}
-		return blockOf[s]
-	})
+	return d.renumber(func(s int32) int32 { return blockOf[s] })
 }
 
 // refiner numbers states by signature: states with equal signatures get
@@ -233,6 +210,7 @@ func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 	nblocks := 1
 	inAt := make([]bool, d.NumClasses)
 	inCont := make([]bool, d.NumClasses)
+	var cls []int // the classes with a byte in at[j]
 	r := newRefiner(n, d.NumClasses)
 	for j := len(at) - 1; j >= 0; j-- {
 		clear(inAt)
@@ -245,13 +223,17 @@ func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 				inCont[d.Class[c]] = true
 			}
 		}
+		cls = cls[:0]
+		for c := range inAt {
+			if inAt[c] {
+				cls = append(cls, c)
+			}
+		}
 		block, nblocks = r.round(func(s int, sig []int32) []int32 {
-			for c := 0; c < d.NumClasses; c++ {
-				if !inAt[c] {
-					continue
-				}
+			row := d.Next[s*d.NumClasses : (s+1)*d.NumClasses]
+			for _, c := range cls {
 				b := int32(-1)
-				if t := d.Next[s*d.NumClasses+c]; t >= 0 {
+				if t := row[c]; t >= 0 {
 					b = 0
 					if inCont[c] {
 						b = block[t]
