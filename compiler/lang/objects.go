@@ -325,7 +325,7 @@ func (l *Lowerer) objectWith(v *schema.Value, c ctx, force map[string]presence) 
 	}
 	for k := range required {
 		if !slices.Contains(loc.keys, k) {
-			panic("lang: required name missing from location")
+			return rx.Nothing, l.errf(schema.Internal, v, "required member %q is not among the names known at this location", k)
 		}
 	}
 
