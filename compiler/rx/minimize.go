@@ -16,35 +16,29 @@ func (d *DFA) Minimize() *DFA {
 	if n == 0 {
 		return d
 	}
-	// predecessors per class, as CSR: pre[c][preStart[c][t]:preStart[c][t+1]]
-	preStart := make([][]int32, k)
-	pre := make([][]int32, k)
-	fill := make([]int32, n)
-	for c := 0; c < k; c++ {
-		start := make([]int32, n+1)
-		m := 0
-		for s := 0; s < n; s++ {
-			if t := d.Next[s*k+c]; t >= 0 {
-				start[t+1]++
-				m++
-			}
+	// incoming transitions per target, as CSR, each entry (class, source):
+	// inClass/inSrc[inStart[t]:inStart[t+1]]
+	inStart := make([]int32, n+1)
+	for _, t := range d.Next {
+		if t >= 0 {
+			inStart[t+1]++
 		}
-		if m == 0 {
-			continue
-		}
-		for t := 1; t <= n; t++ {
-			start[t] += start[t-1]
-		}
-		list := make([]int32, m)
-		copy(fill, start[:n])
-		for s := int32(0); s < int32(n); s++ {
-			if t := d.Next[int(s)*k+c]; t >= 0 {
-				list[fill[t]] = s
-				fill[t]++
-			}
-		}
-		preStart[c], pre[c] = start, list
 	}
+	for t := 1; t <= n; t++ {
+		inStart[t] += inStart[t-1]
+	}
+	m := inStart[n]
+	inClass := make([]int32, m)
+	inSrc := make([]int32, m)
+	fill := append([]int32(nil), inStart[:n]...)
+	for i, t := range d.Next {
+		if t >= 0 {
+			inClass[fill[t]] = int32(i % k)
+			inSrc[fill[t]] = int32(i / k)
+			fill[t]++
+		}
+	}
+	bucket := make([][]int32, k) // sources of the splitter's in-edges, by class
 	// refinable partition: elems grouped by block, loc[s] = index in elems
 	elems := make([]int32, n)
 	loc := make([]int32, n)
@@ -83,45 +77,50 @@ func (d *DFA) Minimize() *DFA {
 		addW(int32(b))
 	}
 	var touched []int32
-	var splitter []int32
 	for len(work) > 0 {
 		a := work[len(work)-1]
 		work = work[:len(work)-1]
 		inW[a] = false
-		splitter = append(splitter[:0], elems[first[a]:end[a]]...)
-		for c := 0; c < k; c++ {
-			if pre[c] == nil {
-				continue
-			}
-			// mark predecessors: move each to the front of its block
-			for _, t := range splitter {
-				for _, s := range pre[c][preStart[c][t]:preStart[c][t+1]] {
-					b := blockOf[s]
-					m := first[b] + marked[b]
-					if loc[s] < m {
-						continue // already marked
-					}
-					if marked[b] == 0 {
-						touched = append(touched, b)
-					}
-					o := elems[m]
-					elems[m], elems[loc[s]] = s, o
-					loc[o], loc[s] = loc[s], m
-					marked[b]++
+		// group the splitter's incoming transitions by class
+		var classes []int32
+		for _, t := range elems[first[a]:end[a]] {
+			for i := inStart[t]; i < inStart[t+1]; i++ {
+				c := inClass[i]
+				if len(bucket[c]) == 0 {
+					classes = append(classes, c)
 				}
+				bucket[c] = append(bucket[c], inSrc[i])
 			}
+		}
+		for _, c := range classes {
+			// mark the sources: move each to the front of its block
+			for _, s := range bucket[c] {
+				b := blockOf[s]
+				mk := first[b] + marked[b]
+				if loc[s] < mk {
+					continue // already marked
+				}
+				if marked[b] == 0 {
+					touched = append(touched, b)
+				}
+				o := elems[mk]
+				elems[mk], elems[loc[s]] = s, o
+				loc[o], loc[s] = loc[s], mk
+				marked[b]++
+			}
+			bucket[c] = bucket[c][:0]
 			for _, b := range touched {
-				m := marked[b]
+				mk := marked[b]
 				marked[b] = 0
-				if m == end[b]-first[b] {
+				if mk == end[b]-first[b] {
 					continue // every state moved: no split
 				}
 				// the marked prefix becomes a new block
 				nb := int32(len(first))
 				first = append(first, first[b])
-				end = append(end, first[b]+m)
+				end = append(end, first[b]+mk)
 				marked = append(marked, 0)
-				first[b] += m
+				first[b] += mk
 				for i := first[nb]; i < end[nb]; i++ {
 					blockOf[elems[i]] = nb
 				}
