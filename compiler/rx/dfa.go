@@ -99,7 +99,7 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 		x := states[i]
 		marks := *b.boundaries(x)
 		global = global.Union(marks)
-		var es []edge
+		es := make([]edge, 0, marks.Len())
 		for c := 0; c < 256; c++ {
 			if !marks.Has(byte(c)) {
 				continue

@@ -55,13 +55,15 @@ type Builder struct {
 	key   []byte
 	// Limit, when positive, caps the number of distinct expressions; past it
 	// constructors return Nothing and Err reports ErrTooLarge.
-	Limit int
-	err   error
+	Limit    int
+	err      error
+	universe Expr // Not(Nothing), once made
+	dfaIndex map[*DFA]int32
 }
 
 // NewBuilder returns a Builder holding only Nothing and Epsilon.
 func NewBuilder() *Builder {
-	b := &Builder{index: map[string]Expr{}}
+	b := &Builder{index: map[string]Expr{}, dfaIndex: map[*DFA]int32{}}
 	b.nodes = append(b.nodes, node{kind: kNothing}, node{kind: kEpsilon, nullable: true})
 	return b
 }
@@ -165,7 +167,12 @@ func (b *Builder) Range(lo, hi byte) Expr {
 func (b *Builder) AnyByte() Expr { return b.Bytes(ByteSet{}.Complement()) }
 
 // Universe matches every byte string.
-func (b *Builder) Universe() Expr { return b.Not(Nothing) }
+func (b *Builder) Universe() Expr {
+	if b.universe == 0 {
+		b.universe = b.Not(Nothing)
+	}
+	return b.universe
+}
 
 // Literal matches exactly the bytes of s.
 func (b *Builder) Literal(s string) Expr {
@@ -358,12 +365,13 @@ func (b *Builder) FromDFA(d *DFA, s int32) Expr {
 	if s < 0 {
 		return Nothing
 	}
-	idx := slices.Index(b.dfas, d)
-	if idx < 0 {
-		idx = len(b.dfas)
+	idx, ok := b.dfaIndex[d]
+	if !ok {
+		idx = int32(len(b.dfas))
 		b.dfas = append(b.dfas, d)
+		b.dfaIndex[d] = idx
 	}
-	return b.intern(node{kind: kDFA, dfa: int32(idx), state: s})
+	return b.intern(node{kind: kDFA, dfa: idx, state: s})
 }
 
 // AsDFA reports whether e is exactly a state of an embedded DFA (made by

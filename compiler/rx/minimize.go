@@ -184,13 +184,11 @@ func (r *refiner) round(sig func(s int, buf []int32) []int32) ([]int32, int) {
 }
 
 func hashSig(sig []int32) uint64 {
-	h := uint64(14695981039346656037)
+	h := uint64(len(sig)) * 0x9E3779B97F4A7C15
 	for _, x := range sig {
-		h ^= uint64(uint32(x))
-		h *= 1099511628211
-		h ^= h >> 29
+		h = (h ^ uint64(uint32(x))) * 0xFF51AFD7ED558CCD
 	}
-	return h
+	return h ^ h>>32
 }
 
 // TokenClasses groups states that agree on the liveness of every byte
@@ -229,16 +227,16 @@ func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 			}
 		}
 		block, nblocks = r.round(func(s int, sig []int32) []int32 {
+			// sparse: (class, block) for the live classes only
 			row := d.Next[s*d.NumClasses : (s+1)*d.NumClasses]
 			for _, c := range cls {
-				b := int32(-1)
 				if t := row[c]; t >= 0 {
-					b = 0
+					b := int32(0)
 					if inCont[c] {
 						b = block[t]
 					}
+					sig = append(sig, int32(c), b)
 				}
-				sig = append(sig, b)
 			}
 			return sig
 		})
