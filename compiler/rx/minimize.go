@@ -163,8 +163,17 @@ func (r *refiner) round(sig func(s int, buf []int32) []int32) ([]int32, int) {
 	clear(r.index)
 	r.first = r.first[:0]
 	next := make([]int32, r.n)
+	empty := int32(-1) // the number of the empty signature, once seen
 	for s := 0; s < r.n; s++ {
 		r.sigs[s] = sig(s, r.sigs[s][:0])
+		if len(r.sigs[s]) == 0 { // common in TokenClasses' deep levels: skip the hash
+			if empty < 0 {
+				empty = int32(len(r.first))
+				r.first = append(r.first, int32(s))
+			}
+			next[s] = empty
+			continue
+		}
 		h := hashSig(r.sigs[s])
 		id := int32(-1)
 		for _, cand := range r.index[h] {
