@@ -324,11 +324,7 @@ func (l *Lowerer) parts(v *schema.Value, c ctx, draft schema.Draft) (rx.Expr, er
 		parts = append(parts, b.Not(e))
 	}
 	if cond := v.Get("if"); cond != nil && draft >= schema.Draft7 {
-		yes, err := l.lower(cond, c)
-		if err != nil {
-			return rx.Nothing, err
-		}
-		no, err := l.lower(cond, c.flip())
+		yes, no, err := l.condition(cond, c)
 		if err != nil {
 			return rx.Nothing, err
 		}
@@ -375,6 +371,19 @@ func hasShapingKeywords(v *schema.Value) bool {
 		}
 	}
 	return false
+}
+
+// condition lowers an "if" schema twice: as a subset of the instances that
+// satisfy it (for the then branch) and as a superset (whose complement is
+// a subset of those that do not, for the else branch).
+func (l *Lowerer) condition(cond *schema.Value, c ctx) (yes, no rx.Expr, err error) {
+	if yes, err = l.lower(cond, c); err != nil {
+		return rx.Nothing, rx.Nothing, err
+	}
+	if no, err = l.lower(cond, c.flip()); err != nil {
+		return rx.Nothing, rx.Nothing, err
+	}
+	return yes, no, nil
 }
 
 func (l *Lowerer) lowerAll(vs []*schema.Value, c ctx) ([]rx.Expr, error) {

@@ -109,11 +109,7 @@ func (l *Lowerer) unevaluated(v, up, ui *schema.Value, plain rx.Expr, c ctx) (rx
 		groups = append(groups, g)
 	}
 	if cond := v.Get("if"); cond != nil && l.doc.DraftAt(v) >= schema.Draft7 {
-		yes, err := l.lower(cond, c)
-		if err != nil {
-			return rx.Nothing, err
-		}
-		no, err := l.lower(cond, c.flip())
+		yes, no, err := l.condition(cond, c)
 		if err != nil {
 			return rx.Nothing, err
 		}
