@@ -61,7 +61,8 @@ var keywordCases = []struct {
 	{"recursive ref", `{"$defs": {"node": {"type": "object", "properties": {"v": {"type": "integer"}, "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}}, "required": ["v"]}}, "$ref": "#/$defs/node"}`, []string{`{"v":1}`, `{"v":1,"kids":[{"v":2,"kids":[{"v":3}]}]}`}, []string{`{"kids":[]}`, `{"v":1,"kids":[{}]}`}},
 	{"boolean schemas", `{"properties": {"yes": true, "no": false}}`, []string{`{}`, `{"yes":[1,{"a":null}]}`}, []string{`{"no":1}`}},
 	{"free object", `{"type": "object"}`, []string{`{}`, `{"any":{"thing":[1,2.5,"x"]}}`}, []string{`[]`}},
-	{"escapes in strings", `{"type": "string", "maxLength": 4}`, []string{`"\"\\\n\t"`, `"\u0001"`, `"é"`}, []string{`"abcde"`}},
+	{"escapes in strings", `{"type": "string", "maxLength": 4}`, []string{`"\"\\\n\t"`, `"é"`}, []string{`"abcde"`}},
+	{"control characters in patterns", `{"type": "string", "pattern": "^.$"}`, []string{`"\u0001"`, `"\u001f"`, `"a"`}, []string{`"ab"`, `"\n"`}},
 }
 
 func TestKeywords(t *testing.T) {

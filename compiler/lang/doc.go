@@ -34,11 +34,14 @@
 //     minimum/maximum/exclusive*/multipleOf, numbers are written without an
 //     exponent, and negative zero is not written.
 //   - Integers are written as digits only ("1", not "1.0").
-//   - Strings: unconstrained strings, and strings with only
-//     minLength/maxLength, admit the full JSON string grammar (all escapes,
-//     \uXXXX with surrogate pairs). Strings constrained by pattern or format
-//     write characters raw and use escapes only where JSON requires them
-//     (\" \\ \/ \b \f \n \r \t and \u00XX for other control characters).
+//   - Strings: unconstrained strings admit the full JSON string grammar
+//     (all escapes, \uXXXX with surrogate pairs). Strings constrained by
+//     minLength/maxLength, pattern or format write characters raw and use
+//     only the escapes JSON needs: \" \\ \/ \b \f \n \r \t, and \u00XX for
+//     the other control characters (U+0000–U+001F) — except strings
+//     constrained by length alone, which never hold those other control
+//     characters: counted strings are the largest automata, and the \u00XX
+//     paths would multiply their states by about 1.5.
 //   - Formats: the formats of the specification are asserted (package
 //     format); one it does not implement is unsupported. Other format names
 //     (OpenAPI's "int64", "password", …) assert nothing, as in validators.

@@ -358,7 +358,7 @@ func (l *Lowerer) objectWith(v *schema.Value, c ctx, force map[string]presence) 
 					schemas = append(schemas, ap)
 				}
 			}
-			keyText, err := l.spelled(b.And(parts...))
+			keyText, err := l.spelled(b.And(parts...), true)
 			if err != nil {
 				return rx.Nothing, err
 			}

@@ -96,11 +96,14 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 	if len(value) == 0 && min == 0 && max < 0 {
 		return l.stringText(0, -1), nil
 	}
-	if min > 0 || max >= 0 || len(value) > 1 {
+	// control characters need \u00XX escapes; length-only strings leave
+	// them out (see the package doc), patterns and formats keep them
+	controls := len(value) > 0
+	if min > 0 || max >= 0 || len(value) != 1 {
 		// (pattern and format languages hold only valid UTF-8 already)
 		value = append(value, b.Repeat(b.AnyRune(), min, max))
 	}
-	return l.spelled(b.And(value...))
+	return l.spelled(b.And(value...), controls)
 }
 
 func (l *Lowerer) patternError(p *schema.Value, err error) error {
@@ -125,11 +128,13 @@ func (l *Lowerer) count(m *schema.Value) (int, error) {
 
 // spelled turns a language of string values (UTF-8 bytes) into the
 // language of their JSON spellings, quotes included: characters raw where
-// JSON allows, escapes \" \\ \/ \b \f \n \r \t and \u00XX (either case)
-// for control characters. It works on the value DFA: every value state s
-// gains helper states for "after \", "after \u", "\u0", "\u00", "\u000"
-// and "\u001".
-func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
+// JSON allows, escapes \" \\ \/ \b \f \n \r \t, and with controls also
+// \u00XX (either case) for the other control characters; without, those
+// control characters are never written (see the package doc: they would
+// multiply the states of length-counted strings). It works on the value
+// DFA: every value state s gains helper states for "after \", "after \u",
+// "\u0", "\u00", "\u000" and "\u001" (unreachable ones are trimmed).
+func (l *Lowerer) spelled(value rx.Expr, controls bool) (rx.Expr, error) {
 	b := l.b
 	vd, start, ok := b.AsDFA(value)
 	if !ok || start != vd.Start {
@@ -139,10 +144,27 @@ func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
 		}
 	}
 	n := vd.NumStates()
-	const k = 7 // value state, \, \u, \u0, \u00, \u000, \u001
-	accept := make([]bool, n*k)
+	if controls { // the \u00XX paths only matter if some control character is live
+		controls = false
+		for c := byte(0); c < 0x20 && !controls; c++ {
+			if c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t' {
+				continue
+			}
+			for s := int32(0); s < int32(n); s++ {
+				if vd.Step(s, c) >= 0 {
+					controls = true
+					break
+				}
+			}
+		}
+	}
+	k := int32(7) // value state, \, \u, \u0, \u00, \u000, \u001
+	if !controls {
+		k = 2 // value state, \
+	}
+	accept := make([]bool, n*int(k))
 	for s := 0; s < n; s++ {
-		accept[s*k] = vd.Accept[s]
+		accept[s*int(k)] = vd.Accept[s]
 	}
 	short := map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 	hexVal := func(c byte) int {
@@ -175,7 +197,7 @@ func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
 			}
 			return step(c)
 		case 1:
-			if c == 'u' {
+			if c == 'u' && controls {
 				return st + 1
 			}
 			if v, ok := short[c]; ok {
@@ -212,6 +234,6 @@ func (l *Lowerer) spelled(value rx.Expr) (rx.Expr, error) {
 		bounds.Add(c)
 		bounds.Add(c + 1)
 	}
-	sd := rx.BuildWithBounds(n*k, vd.Start*k, accept, bounds, next)
+	sd := rx.BuildWithBounds(n*int(k), vd.Start*k, accept, bounds, next)
 	return b.Concat(b.Byte('"'), b.FromDFA(sd, sd.Start), b.Byte('"')), nil
 }
