@@ -150,7 +150,9 @@ func (b *bio) spreadSkills() []string {
 	rests := []func(s string) string{
 		func(s string) string { return capFirst(b.subj("is", "are")) + " also comfortable with " + s + "." },
 		func(s string) string { return "On top of that, " + b.subj("knows", "know") + " " + s + "." },
-		func(s string) string { return capFirst(b.subj("has", "have")) + " hands-on experience with " + s + " as well." },
+		func(s string) string {
+			return capFirst(b.subj("has", "have")) + " hands-on experience with " + s + " as well."
+		},
 		func(s string) string { return b.ref() + " also brings " + s + " to the table." },
 	}
 	var out []string

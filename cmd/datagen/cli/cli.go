@@ -344,7 +344,9 @@ func validator(doc *schema.Document) (*jsonschema.Schema, error) {
 
 type noLoader struct{}
 
-func (noLoader) Load(u string) (any, error) { return nil, fmt.Errorf("datagen loads no remote schemas (%s)", u) }
+func (noLoader) Load(u string) (any, error) {
+	return nil, fmt.Errorf("datagen loads no remote schemas (%s)", u)
+}
 
 func libDraft(d schema.Draft) *jsonschema.Draft {
 	switch d {
