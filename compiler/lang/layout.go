@@ -1,102 +1,34 @@
 package lang
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/schemac-dev/schemac/compiler/rx"
+	"github.com/schemac-dev/schemac/runtime/canon"
 )
 
-// LayoutKind selects a whitespace policy.
-type LayoutKind int
+// The layouts are the runtime's (package canon), so that generated code
+// lays values out exactly as the language built here admits them.
 
-// The layouts.
-const (
-	// Indent2 is the layout of Python's json.dumps(value, indent=2,
-	// ensure_ascii=False): one member or element per line, two spaces of
-	// indentation per level, ", " never used, ": " after names, and "{}"/"[]"
-	// for empty containers.
-	Indent2 LayoutKind = iota
-	// Compact has no whitespace at all: {"a":1,"b":[1,2]}.
-	Compact
-	// Flexible allows up to N whitespace bytes (space, tab, LF, CR) wherever
-	// JSON allows whitespace between tokens, but not before or after the value.
-	Flexible
-)
+// LayoutKind selects a whitespace policy (see canon.LayoutKind).
+type LayoutKind = canon.LayoutKind
 
 // Layout is a whitespace policy; see ParseLayout for its textual form.
-type Layout struct {
-	Kind LayoutKind
-	// MaxWS is N for Flexible.
-	MaxWS int
-}
+type Layout = canon.Layout
 
-// MaxFlexibleWS bounds N in flexible:N; each unit of N adds states to every
-// gap between tokens.
-const MaxFlexibleWS = 64
+// The layouts (see canon.Indent2, canon.Compact, canon.Flexible).
+const (
+	Indent2  = canon.Indent2
+	Compact  = canon.Compact
+	Flexible = canon.Flexible
+)
+
+// MaxFlexibleWS bounds N in flexible:N (see canon.MaxFlexibleWS).
+const MaxFlexibleWS = canon.MaxFlexibleWS
 
 // ParseLayout parses a -ws value: "indent2", "compact" or "flexible:N".
-func ParseLayout(s string) (Layout, error) {
-	switch {
-	case s == "" || s == "indent2":
-		return Layout{Kind: Indent2}, nil
-	case s == "compact":
-		return Layout{Kind: Compact}, nil
-	case strings.HasPrefix(s, "flexible:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(s, "flexible:"))
-		if err != nil || n < 0 || n > MaxFlexibleWS {
-			return Layout{}, fmt.Errorf("layout %q: N must be an integer from 0 to %d", s, MaxFlexibleWS)
-		}
-		return Layout{Kind: Flexible, MaxWS: n}, nil
-	}
-	return Layout{}, fmt.Errorf("layout %q: want indent2, compact or flexible:N", s)
-}
+func ParseLayout(s string) (Layout, error) { return canon.ParseLayout(s) }
 
-// String is the -ws form of the layout.
-func (l Layout) String() string {
-	switch l.Kind {
-	case Compact:
-		return "compact"
-	case Flexible:
-		return fmt.Sprintf("flexible:%d", l.MaxWS)
-	}
-	return "indent2"
-}
-
-// Gaps of the layout as byte strings for a container at depth d (the
-// container itself is at depth d; its members at d+1). For Flexible, the
-// gaps are the ws language and these return "".
-func (l Layout) open(d int) string { // after "{" or "[" before the first member
-	if l.Kind == Indent2 {
-		return "\n" + strings.Repeat("  ", d+1)
-	}
-	return ""
-}
-
-func (l Layout) sep(d int) string { // between members, including the comma
-	if l.Kind == Indent2 {
-		return ",\n" + strings.Repeat("  ", d+1)
-	}
-	return ","
-}
-
-func (l Layout) close(d int) string { // after the last member, before "}" or "]"
-	if l.Kind == Indent2 {
-		return "\n" + strings.Repeat("  ", d)
-	}
-	return ""
-}
-
-func (l Layout) colon() string {
-	if l.Kind == Indent2 {
-		return ": "
-	}
-	return ":"
-}
-
-// gap lowers a fixed gap string, adding flexible whitespace around the
-// punctuation it contains.
+// gaps lowers the layout's fixed gap strings (Layout.Open, Sep, Close,
+// Colon), adding flexible whitespace around the punctuation they contain.
 type gaps struct {
 	b  *rx.Builder
 	l  Layout
@@ -115,14 +47,14 @@ func newGaps(b *rx.Builder, l Layout) *gaps {
 	return g
 }
 
-func (g *gaps) open(d int) rx.Expr { return g.b.Concat(g.b.Literal(g.l.open(d)), g.ws) }
+func (g *gaps) open(d int) rx.Expr { return g.b.Concat(g.b.Literal(g.l.Open(d)), g.ws) }
 func (g *gaps) close(d int) rx.Expr {
-	return g.b.Concat(g.ws, g.b.Literal(g.l.close(d)))
+	return g.b.Concat(g.ws, g.b.Literal(g.l.Close(d)))
 }
 func (g *gaps) sep(d int) rx.Expr {
-	return g.b.Concat(g.ws, g.b.Literal(g.l.sep(d)), g.ws)
+	return g.b.Concat(g.ws, g.b.Literal(g.l.Sep(d)), g.ws)
 }
-func (g *gaps) colon() rx.Expr { return g.b.Concat(g.ws, g.b.Literal(g.l.colon()), g.ws) }
+func (g *gaps) colon() rx.Expr { return g.b.Concat(g.ws, g.b.Literal(g.l.Colon()), g.ws) }
 
 // empty is an empty container: "{}" or "[]" (with optional inner whitespace
 // for Flexible).

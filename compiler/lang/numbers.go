@@ -5,6 +5,7 @@ import (
 
 	"github.com/schemac-dev/schemac/compiler/rx"
 	"github.com/schemac-dev/schemac/compiler/schema"
+	"github.com/schemac-dev/schemac/runtime/canon"
 )
 
 // numberGrammar is the JSON number grammar. Without exponent (exp false) it
@@ -104,7 +105,7 @@ func (l *Lowerer) numericKeywords(bounds []numBound, mult *schema.Value, base rx
 			if c.neg {
 				continue
 			}
-			return rx.Nothing, l.errf(schema.TooLarge, bd.val, "%s %s: exponent beyond ±%d", bd.kw, bd.val.Num, MaxExpandExponent)
+			return rx.Nothing, l.errf(schema.TooLarge, bd.val, "%s %s: exponent beyond ±%d", bd.kw, bd.val.Num, canon.MaxExpandExponent)
 		}
 		parts = append(parts, l.compare(bd.op, neg, ip, fp))
 	}
@@ -124,7 +125,7 @@ func (l *Lowerer) numericKeywords(bounds []numBound, mult *schema.Value, base rx
 // exactDecimal splits a literal into sign, canonical integer digits (no
 // leading zeros, "0" for none) and fraction digits (no trailing zeros).
 func exactDecimal(lit string) (neg bool, ip, fp string, ok bool) {
-	s := FormatNumber(lit)
+	s := canon.FormatNumber(lit)
 	if strings.ContainsAny(s, "eE") {
 		return false, "", "", false
 	}

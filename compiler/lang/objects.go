@@ -7,6 +7,7 @@ import (
 	"github.com/schemac-dev/schemac/compiler/pattern"
 	"github.com/schemac-dev/schemac/compiler/rx"
 	"github.com/schemac-dev/schemac/compiler/schema"
+	"github.com/schemac-dev/schemac/runtime/canon"
 )
 
 // location is what every schema applying to one instance says about
@@ -293,7 +294,7 @@ func (l *Lowerer) objectWith(v *schema.Value, c ctx, force map[string]presence) 
 				schemas = append(schemas, ap)
 			}
 		}
-		text := string(AppendString(nil, k))
+		text := string(canon.AppendString(nil, k))
 		if !l.matches(names, text) || (ambiguous && !c.neg) {
 			allowed = false
 		}

@@ -140,6 +140,32 @@ func TestBehaviour(t *testing.T) {
 	}
 }
 
+// TestMatch runs texts through the byte DFA of tiny, the language "ab+".
+func TestMatch(t *testing.T) {
+	tb, err := Load(tinyBlob(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text string
+		ok   bool
+		at   int
+	}{
+		{"ab", true, 2}, {"abbbb", true, 5},
+		{"", false, 0}, {"a", false, 1}, // consumed, not accepting
+		{"b", false, 0}, {"aab", false, 1}, {"abx", false, 2}, {"abba", false, 3}, {"x", false, 0},
+	} {
+		if ok, at := tb.Match([]byte(c.text)); ok != c.ok || at != c.at {
+			t.Errorf("Match(%q) = %v, %d; want %v, %d", c.text, ok, at, c.ok, c.at)
+		}
+	}
+	bad := tiny()
+	bad.StartState = 7
+	if ok, at := bad.Match([]byte("ab")); ok || at != 0 {
+		t.Errorf("Match from an out-of-range start = %v, %d", ok, at)
+	}
+}
+
 func TestMaskLogits(t *testing.T) {
 	tb := tiny()
 	inf := float32(math.Inf(-1))

@@ -159,6 +159,26 @@ func (t *Table) Next(s int32, tok int) (int32, error) {
 	return q, nil
 }
 
+// Match runs the byte DFA over text from StartState. ok reports whether
+// every byte has a transition and the state after the last one is
+// accepting; at is the offset of the first byte without a transition, or
+// len(text) when all bytes were consumed, accepting or not. It does not
+// allocate.
+func (t *Table) Match(text []byte) (ok bool, at int) {
+	s := t.StartState
+	if !t.valid(s) {
+		return false, 0
+	}
+	nc := t.NumClasses
+	next, class := t.Trans, &t.Class
+	for i, c := range text {
+		if s = next[int(s)*nc+int(class[c])]; s < 0 {
+			return false, i
+		}
+	}
+	return t.Accept[s], len(text)
+}
+
 var negInf = float32(math.Inf(-1))
 
 // MaskLogits sets, in place, the logits of tokens not allowed in state s to
