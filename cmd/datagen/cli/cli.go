@@ -134,8 +134,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		progress = stderr
 	}
-	counts, err := write(*out, stdout, func(w io.Writer) ([3]int, error) {
-		return generate(g, v, w, progress, start)
+	var longest int
+	counts, err := write(*out, stdout, func(w io.Writer) (c [3]int, err error) {
+		c, longest, err = generate(g, v, w, progress, start)
+		return c, err
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "datagen: %v\n", err)
@@ -150,8 +152,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		if name == "-" {
 			name = "standard output"
 		}
-		fmt.Fprintf(stderr, "datagen: wrote %d examples (train %d, validation %d, test %d; held out of train: %s) to %s in %.2fs\n",
-			cfg.N, counts[0], counts[1], counts[2], heldDesc(cfg.HeldOut), name, time.Since(start).Seconds())
+		fmt.Fprintf(stderr, "datagen: wrote %d examples (train %d, validation %d, test %d; held out of train: %s; longest text %d tokens + EOS) to %s in %.2fs\n",
+			cfg.N, counts[0], counts[1], counts[2], heldDesc(cfg.HeldOut), longest, name, time.Since(start).Seconds())
 	}
 	return ExitOK
 }
@@ -221,19 +223,20 @@ func (e *rejectError) Error() string {
 	return fmt.Sprintf("example %d (template %s) failed verification: %v; nothing written", e.index, e.template, e.err)
 }
 
-// generate writes every example to w, verifying each first.
-func generate(g *dataset.Generator, v *verifier, w io.Writer, progress io.Writer, start time.Time) ([3]int, error) {
-	var counts [3]int
+// generate writes every example to w, verifying each first. It returns the
+// split counts and the length in tokens (with BOS) of the longest text.
+func generate(g *dataset.Generator, v *verifier, w io.Writer, progress io.Writer, start time.Time) (counts [3]int, longest int, err error) {
 	n := g.Len()
 	step := n / 10
 	for i := range n {
 		s := g.Sample(i)
-		rec, err := v.record(s)
+		rec, ntok, err := v.record(s)
 		if err != nil {
-			return counts, &rejectError{i, s.Template, err}
+			return counts, longest, &rejectError{i, s.Template, err}
 		}
+		longest = max(longest, ntok)
 		if _, err := w.Write(rec.MarshalLine()); err != nil {
-			return counts, err
+			return counts, longest, err
 		}
 		counts[slices.Index(dataset.Splits[:], s.Split)]++
 		if n >= progressMin && (i+1)%step == 0 && i+1 < n {
@@ -242,7 +245,7 @@ func generate(g *dataset.Generator, v *verifier, w io.Writer, progress io.Writer
 			fmt.Fprintf(progress, "datagen: %d/%d examples (%d%%), %.1fs, ETA %.1fs\n", i+1, n, (i+1)*100/n, el.Seconds(), eta.Seconds())
 		}
 	}
-	return counts, nil
+	return counts, longest, nil
 }
 
 // write runs gen on a temporary file next to path and renames it to path
@@ -312,7 +315,7 @@ func newVerifier(schemaPath, tokPath string) (*verifier, error) {
 	}
 	tok, err := tokenizer.Load(tokPath)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err // names the file: "tokenizer: PATH: ..."
 	}
 	res, err := compiler.Compile(doc, tok, compiler.Options{})
 	if err != nil {
@@ -362,38 +365,39 @@ func libDraft(d schema.Draft) *jsonschema.Draft {
 	return jsonschema.Draft2020
 }
 
-// record lays out and verifies one sample.
-func (v *verifier) record(s dataset.Sample) (dataset.Record, error) {
+// record lays out and verifies one sample; ntok is the length of its text
+// in tokens, BOS included.
+func (v *verifier) record(s dataset.Sample) (r dataset.Record, ntok int, err error) {
 	val, err := schema.ParseJSON(s.Profile.JSON(), fmt.Sprintf("example %d", s.Index))
 	if err != nil {
-		return dataset.Record{}, err
+		return r, 0, err
 	}
 	completion := lang.Format(val, v.res.Layout, v.res.Order)
 	if err := v.res.Accept(val, v.tok); err != nil {
-		return dataset.Record{}, fmt.Errorf("the decoder cannot write it: %w", err)
+		return r, 0, fmt.Errorf("the decoder cannot write it: %w", err)
 	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(completion))
 	if err != nil {
-		return dataset.Record{}, fmt.Errorf("completion is not JSON: %w", err)
+		return r, 0, fmt.Errorf("completion is not JSON: %w", err)
 	}
 	if err := v.valid.Validate(inst); err != nil {
-		return dataset.Record{}, fmt.Errorf("completion does not validate: %w", err)
+		return r, 0, fmt.Errorf("completion does not validate: %w", err)
 	}
 	var back dataset.Profile
 	dec := json.NewDecoder(bytes.NewReader(completion))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&back); err != nil || !reflect.DeepEqual(back, s.Profile) {
-		return dataset.Record{}, fmt.Errorf("completion %s does not decode to the generated profile %s", completion, s.Profile.JSON())
+		return r, 0, fmt.Errorf("completion %s does not decode to the generated profile %s", completion, s.Profile.JSON())
 	}
 	ex := v.prompt.Example(s.Input, string(completion))
 	whole := v.tok.Encode(ex.Text, tokenizer.Default)
 	prompt := v.tok.Encode(ex.Prompt, tokenizer.Default)
 	if len(whole) < len(prompt) || !slices.Equal(whole[:len(prompt)], prompt) ||
 		!slices.Equal(whole[len(prompt):], v.tok.Encode(ex.Completion, tokenizer.Continuation)) {
-		return dataset.Record{}, errors.New("the text does not tokenize as the prompt followed by the completion as the decoder writes it")
+		return r, 0, errors.New("the text does not tokenize as the prompt followed by the completion as the decoder writes it")
 	}
 	return dataset.Record{
 		ID: s.Index, Split: s.Split, Template: s.Template, Input: s.Input,
 		Prompt: ex.Prompt, Completion: ex.Completion, Text: ex.Text,
-	}, nil
+	}, len(whole), nil
 }
