@@ -1,0 +1,148 @@
+package model
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/schemac-dev/schemac/runtime/safetensors"
+)
+
+const fixtureDir = "../../testdata/fixtures"
+
+func TestMain(m *testing.M) {
+	// Everything runs on the pure-Go backend: nothing may fall through to XLA.
+	os.Setenv("GOMLX_BACKEND", "go")
+	os.Exit(m.Run())
+}
+
+var testBackend = sync.OnceValue(func() backends.Backend {
+	b, err := simplego.New("")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// reference is testdata/fixtures/reference.safetensors.
+type reference struct{ f *safetensors.File }
+
+func openReference(t *testing.T) *reference {
+	t.Helper()
+	p := filepath.Join(fixtureDir, "reference.safetensors")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("fixture absent (%v): run testdata/fixtures/make_reference.py", err)
+	}
+	f, err := safetensors.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &reference{f}
+}
+
+func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
+
+func (r *reference) floats(t *testing.T, name string) ([]float32, []int) {
+	t.Helper()
+	tn, err := r.f.Tensor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tn.Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, tn.Shape
+}
+
+func (r *reference) ints(t *testing.T, name string) []int32 {
+	t.Helper()
+	tn, err := r.f.Tensor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.DType != safetensors.I64 {
+		t.Fatalf("%s: dtype %s", name, tn.DType)
+	}
+	out := make([]int32, len(tn.Data)/8)
+	for i := range out {
+		out[i] = int32(binary.LittleEndian.Uint64(tn.Data[8*i:]))
+	}
+	return out
+}
+
+// loadTiny loads a fixture checkpoint (tiny-mistral, tiny-llama) as
+// float32 weights.
+func loadTiny(t *testing.T, name string, tweak func(*Config)) *Model {
+	t.Helper()
+	dir := filepath.Join(fixtureDir, name)
+	if _, err := os.Stat(filepath.Join(dir, "model.safetensors")); err != nil {
+		t.Skipf("fixture absent (%v): run testdata/fixtures/make_reference.py", err)
+	}
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tweak != nil {
+		tweak(cfg)
+	}
+	set, err := safetensors.OpenModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	w, err := LoadWeights(cfg, set, dtypes.Float32, testBackend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(testBackend(), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Finalize)
+	return m
+}
+
+func logSumExp(v []float32) float64 {
+	mx := math.Inf(-1)
+	for _, x := range v {
+		mx = math.Max(mx, float64(x))
+	}
+	s := 0.0
+	for _, x := range v {
+		s += math.Exp(float64(x) - mx)
+	}
+	return mx + math.Log(s)
+}
+
+func argmax(v []float32) int32 {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return int32(best)
+}
+
+func maxAbsDiff(a, b []float32) (float64, int) {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("lengths %d %d", len(a), len(b)))
+	}
+	d, at := 0.0, -1
+	for i := range a {
+		if e := math.Abs(float64(a[i] - b[i])); e > d || math.IsNaN(e) {
+			d, at = e, i
+		}
+	}
+	return d, at
+}
