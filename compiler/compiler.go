@@ -34,6 +34,9 @@ type Options struct {
 	MaxTableBytes int
 	// MaxExprs bounds the regular-expression nodes built while lowering.
 	MaxExprs int
+	// BigNumbers lifts the default limit of numbers to what Go's int64 and
+	// float64 hold exactly (see lang.Options.BigNumbers).
+	BigNumbers bool
 }
 
 // DefaultMaxExprs is the default cap on expression nodes: each costs about
@@ -72,7 +75,7 @@ func Compile(doc *schema.Document, v tokens.Vocab, opt Options) (*Result, error)
 	if b.Limit <= 0 {
 		b.Limit = DefaultMaxExprs
 	}
-	e, order, err := lang.Lower(doc, b, lang.Options{Layout: opt.Layout, MaxDepth: opt.MaxDepth})
+	e, order, err := lang.Lower(doc, b, lang.Options{Layout: opt.Layout, MaxDepth: opt.MaxDepth, BigNumbers: opt.BigNumbers})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,8 @@ var keywordCases = []struct {
 	reject []string
 }{
 	{"type union", `{"type": ["integer", "null", "boolean"]}`, []string{`1`, `-20`, `null`, `true`}, []string{`1.5`, `"a"`, `[]`, `{}`}},
-	{"number grammar", `{"type": "number"}`, []string{`0`, `-0.5`, `1e10`, `2.5E-3`, `1.0`}, []string{`"1"`, `null`}},
+	{"number grammar", `{"type": "number"}`, []string{`0`, `-0.5`, `1e10`, `2.5E-3`, `1.0`, `123456789012345`, `0.123456789012345`}, []string{`"1"`, `null`, `1234567890123456`, `1.234567890123456`}},
+	{"integer in int64", `{"type": "integer"}`, []string{`0`, `-9223372036854775808`, `9223372036854775807`}, []string{`9223372036854775808`, `-9223372036854775809`, `1.5`}},
 	{"enum mixed", `{"enum": [1, "a", null, [1, 2], {"k": true}]}`, []string{`1`, `1.0`, `"a"`, `null`, `[1,2]`, `{"k":true}`}, []string{`2`, `"b"`, `[2,1]`, `{"k":false}`}},
 	{"const object", `{"const": {"b": 1, "a": [true]}}`, []string{`{"b":1,"a":[true]}`, `{"a":[true],"b":1}`}, []string{`{"b":1}`, `{"b":1,"a":[false]}`}},
 	{"integer range", `{"type": "integer", "minimum": -5, "exclusiveMaximum": 120}`, []string{`-5`, `0`, `119`, `7`}, []string{`-6`, `120`, `1000`, `-50`}},
@@ -96,6 +97,38 @@ func TestKeywords(t *testing.T) {
 				t.Errorf("only %d of 300 walks finished", n)
 			}
 		})
+	}
+}
+
+// TestBigNumbers: by default numbers are limited to what Go's int64 and
+// float64 hold exactly; BigNumbers lifts the limit.
+func TestBigNumbers(t *testing.T) {
+	tk := mistral(t)
+	for _, tc := range []struct {
+		schema, inst string
+		limited      bool // admitted by default
+	}{
+		{`{"type": "integer"}`, `9223372036854775807`, true},
+		{`{"type": "integer"}`, `9223372036854775808`, false},
+		{`{"type": "integer", "minimum": 0}`, `123456789012345678901234567890`, false},
+		{`{"type": "number"}`, `-99999.9999999999`, true},
+		{`{"type": "number"}`, `-99999.99999999999`, false},
+		{`{"type": "number"}`, `1e400`, false},
+		{`{"type": "number", "maximum": 1}`, `0.000000000000001`, true},
+		{`{"type": "number", "maximum": 1}`, `0.0000000000000001`, false},
+		{`{}`, `123456789012345678901234567890`, false},
+		{`{}`, `-12.5`, true},
+	} {
+		for _, big := range []bool{false, true} {
+			res, err := compileString(t, tc.schema, compiler.Options{BigNumbers: big})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = res.Accept(mustParse(t, tc.inst), tk)
+			if want := big || tc.limited; (err == nil) != want {
+				t.Errorf("%s with BigNumbers=%v: %s admitted=%v, want %v (%v)", tc.schema, big, tc.inst, err == nil, want, err)
+			}
+		}
 	}
 }
 

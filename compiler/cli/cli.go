@@ -44,12 +44,20 @@ commands:
   stats   compile a schema and print statistics as one JSON line
   accept  read JSON instances (one per line) on stdin; print "accept" or
           "reject: <reason>" for each: could the decoder emit this value?
+  gen     write a Go package: typed Go for the schema, Parse/Validate, and
+          the compiled tables embedded from tables.bin (needs -o)
+  check   regenerate in memory; exit 1 with a diff when -o DIR is stale
 
-flags (both commands):
+flags (all commands):
   -schema FILE      JSON Schema (default ` + DefaultSchema + `)
   -tokenizer FILE   Hugging Face tokenizer.json (default ` + DefaultTokenizer + `)
   -ws POLICY        layout: indent2 (default), compact, flexible:N
   -depth N          maximum JSON nesting depth (default 12)
+  -bignum           allow integers beyond int64 and numbers beyond 15 digits
+                    (generated Go types cannot hold them)
+flags (gen, check):
+  -o DIR            the package directory
+  -package NAME     Go package name (default: from DIR's base name)
 `
 
 // Run runs schemac with args (without the program name) and returns the
@@ -64,7 +72,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "stats", "accept":
+	case "stats", "accept", "gen", "check":
 	default:
 		fmt.Fprintf(stderr, "schemac: unknown command %q\n%s", cmd, usage)
 		return ExitUsage
@@ -75,7 +83,17 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tokPath := fs.String("tokenizer", DefaultTokenizer, "tokenizer.json file")
 	ws := fs.String("ws", "indent2", "layout: indent2, compact, flexible:N")
 	depth := fs.Int("depth", lang.DefaultMaxDepth, "maximum JSON nesting depth")
+	bignum := fs.Bool("bignum", false, "allow integers beyond int64 and numbers beyond 15 digits")
+	var outDir, pkg *string
+	if cmd == "gen" || cmd == "check" {
+		outDir = fs.String("o", "", "package directory")
+		pkg = fs.String("package", "", "Go package name (default: from -o)")
+	}
 	if err := fs.Parse(rest); err != nil {
+		return ExitUsage
+	}
+	if outDir != nil && *outDir == "" {
+		fmt.Fprintf(stderr, "schemac %s: -o DIR is required\n", cmd)
 		return ExitUsage
 	}
 	if fs.NArg() > 0 {
@@ -96,7 +114,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
-	res, err := compiler.Compile(doc, tok, compiler.Options{Layout: layout, MaxDepth: *depth})
+	res, err := compiler.Compile(doc, tok, compiler.Options{Layout: layout, MaxDepth: *depth, BigNumbers: *bignum})
 	if err != nil {
 		return report(stderr, err)
 	}
@@ -106,6 +124,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", out)
 	case "accept":
 		return accept(res, tok, stdin, stdout, stderr)
+	case "gen", "check":
+		j := genJob{schemaPath: *schemaPath, tokPath: *tokPath, outDir: *outDir, pkg: *pkg,
+			args: append([]string{"gen"}, rest...)} // check records what gen would
+		if j.pkg == "" {
+			j.pkg = defaultPackage(j.outDir, j.schemaPath)
+		}
+		return genCommand(cmd, j, res, tok, stdout, stderr)
 	}
 	return ExitOK
 }

@@ -30,9 +30,13 @@
 //     are unrolled up to it); deeper values are not produced.
 //   - Layout: whitespace is fixed by the Layout (indent2, compact) or bounded
 //     (flexible:N).
-//   - Numbers: without numeric keywords, the full JSON number grammar. With
-//     minimum/maximum/exclusive*/multipleOf, numbers are written without an
-//     exponent, and negative zero is not written.
+//   - Numbers (default): only what Go's int64 and float64 hold exactly, so
+//     that every output decodes into the types `schemac gen` generates:
+//     integers in the int64 range; other numbers as plain decimals (no
+//     exponent, no negative zero) of at most 15 digits besides a leading
+//     "0". Options.BigNumbers lifts this; then, without numeric keywords,
+//     the full JSON number grammar, and with minimum/maximum/exclusive*/
+//     multipleOf, numbers without an exponent and without negative zero.
 //   - Integers are written as digits only ("1", not "1.0").
 //   - Strings: unconstrained strings admit the full JSON string grammar
 //     (all escapes, \uXXXX with surrogate pairs). Strings constrained by

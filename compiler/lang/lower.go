@@ -20,6 +20,14 @@ type Options struct {
 	// says nothing, e.g. true or {"type": "object"}), counted from where
 	// the free value starts. Zero means DefaultMaxFreeDepth.
 	MaxFreeDepth int
+	// BigNumbers lifts the number rule below. By default (false) the
+	// decoder writes only numbers that Go's int64 and float64 hold exactly,
+	// so that every output decodes into the types `schemac gen` generates:
+	// an "integer" lies in the int64 range; a "number" is a plain decimal
+	// (no exponent) of at most 15 digits, not counting a leading "0" — the
+	// decimals that survive a round trip through float64. The limit holds
+	// for every number the schema types, "type" or not.
+	BigNumbers bool
 }
 
 // DefaultMaxFreeDepth is the default nesting of free-form values. A DFA

@@ -82,10 +82,50 @@ func (l *Lowerer) number(v *schema.Value, c ctx, integer bool) (rx.Expr, error) 
 		}
 		return b.Or(e, exp, b.Concat(b.Byte('-'), l.zero())), nil
 	}
+	if !l.opt.BigNumbers {
+		return l.numericKeywords(append(bounds, int64Bounds...), mult, l.goNumber(integer), c)
+	}
 	if len(bounds) == 0 && mult == nil {
 		return l.numberGrammar(integer, true), nil
 	}
 	return l.numericKeywords(bounds, mult, l.numberGrammar(integer, false), c)
+}
+
+// int64Bounds keep integers in the range of Go's int64 (see
+// Options.BigNumbers); they also hold for "number", where goNumber's 15
+// digits are stricter.
+var int64Bounds = []numBound{
+	{"int64 minimum", &schema.Value{Kind: schema.Number, Num: "-9223372036854775808"}, ">="},
+	{"int64 maximum", &schema.Value{Kind: schema.Number, Num: "9223372036854775807"}, "<="},
+}
+
+// MaxFloatDigits is the number of digits a "number" may have when
+// Options.BigNumbers is off: any decimal of at most 15 significant digits
+// is the shortest spelling of its float64, so it survives the round trip
+// through Go's float64 unchanged (DBL_DIG is 15).
+const MaxFloatDigits = 15
+
+// goNumber is the plain decimal grammar (numberGrammar(integer, false))
+// restricted, for "number", to at most MaxFloatDigits digits besides a
+// leading "0".
+func (l *Lowerer) goNumber(integer bool) rx.Expr {
+	b := l.b
+	base := l.numberGrammar(integer, false)
+	if integer {
+		return base
+	}
+	digit := b.Range('0', '9')
+	frac := func(n int) rx.Expr { // an optional fraction of 1..n digits
+		if n == 0 {
+			return rx.Epsilon
+		}
+		return b.Opt(b.Concat(b.Byte('.'), b.Repeat(digit, 1, n)))
+	}
+	alts := []rx.Expr{b.Concat(b.Byte('0'), frac(MaxFloatDigits))}
+	for i := 1; i <= MaxFloatDigits; i++ { // exactly i integer digits
+		alts = append(alts, b.Concat(b.Range('1', '9'), b.Repeat(digit, i-1, i-1), frac(MaxFloatDigits-i)))
+	}
+	return b.And(base, b.Concat(b.Opt(b.Byte('-')), b.Or(alts...)))
 }
 
 type numBound struct {

@@ -2,7 +2,6 @@ package lang
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/schemac-dev/schemac/compiler/pattern"
 	"github.com/schemac-dev/schemac/compiler/rx"
@@ -93,12 +92,7 @@ func (l *Lowerer) locationOf(v *schema.Value) *location {
 	for n := range names {
 		loc.keys = append(loc.keys, n)
 	}
-	slices.SortFunc(loc.keys, func(a, b string) int {
-		if d := l.order.Rank(a) - l.order.Rank(b); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b) // both unranked
-	})
+	slices.SortFunc(loc.keys, l.order.Compare) // the order Format writes
 	l.locs[v] = loc
 	return loc
 }

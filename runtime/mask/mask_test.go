@@ -338,3 +338,18 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestTokenBytes(t *testing.T) {
+	tb := tiny()
+	for id := 0; id < tb.VocabSize; id++ {
+		want := tb.TokenData[tb.TokenOff[id]:tb.TokenOff[id+1]]
+		if got := tb.TokenBytes(id); string(got) != string(want) {
+			t.Errorf("TokenBytes(%d) = %q, want %q", id, got, want)
+		}
+	}
+	for _, id := range []int{-1, tb.VocabSize, tb.VocabSize + 5} {
+		if got := tb.TokenBytes(id); got != nil {
+			t.Errorf("TokenBytes(%d) = %q, want nil", id, got)
+		}
+	}
+}

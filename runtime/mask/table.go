@@ -129,6 +129,19 @@ func (t *Table) Forced(s int32) []byte {
 	return t.ForcedData[a:b:b]
 }
 
+// TokenBytes returns the bytes token tok adds to the output, aliasing the
+// table; nil for control tokens and ids out of range.
+func (t *Table) TokenBytes(tok int) []byte {
+	if tok < 0 || tok >= t.VocabSize {
+		return nil
+	}
+	a, b := t.TokenOff[tok], t.TokenOff[tok+1]
+	if a == b {
+		return nil
+	}
+	return t.TokenData[a:b:b]
+}
+
 // Next returns the state after emitting tok in state s. It fails with a
 // *StepError naming the state and token when tok is not allowed there, and
 // for EOS, which ends the output. It does not allocate when it succeeds.
