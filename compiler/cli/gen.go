@@ -65,10 +65,13 @@ func defaultPackage(outDir, schemaPath string) string {
 
 // writeFiles writes the package into dir, each file through a temporary
 // file and a rename, so an interrupted run never leaves a half-written file.
-func writeFiles(dir string, files []emit.Output) error {
+// Files whose contents are already right are left alone. It returns the
+// number of files written.
+func writeFiles(dir string, files []emit.Output) (int, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return 0, err
 	}
+	written := 0
 	for _, f := range files {
 		path := filepath.Join(dir, f.Name)
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, f.Data) {
@@ -76,7 +79,7 @@ func writeFiles(dir string, files []emit.Output) error {
 		}
 		tmp, err := os.CreateTemp(dir, "."+f.Name+".tmp*")
 		if err != nil {
-			return err
+			return written, err
 		}
 		_, werr := tmp.Write(f.Data)
 		cerr := tmp.Close()
@@ -91,10 +94,11 @@ func writeFiles(dir string, files []emit.Output) error {
 		}
 		if werr != nil {
 			os.Remove(tmp.Name())
-			return fmt.Errorf("writing %s: %w", path, werr)
+			return written, fmt.Errorf("writing %s: %w", path, werr)
 		}
+		written++
 	}
-	return nil
+	return written, nil
 }
 
 // diffFiles compares the generated files with those in dir and writes a
@@ -149,7 +153,8 @@ func genCommand(cmd string, j genJob, res *compiler.Result, tok *tokenizer.Token
 		}
 		return ExitOK
 	}
-	if err := writeFiles(j.outDir, files); err != nil {
+	written, err := writeFiles(j.outDir, files)
+	if err != nil {
 		fmt.Fprintf(stderr, "schemac gen: %v\n", err)
 		return ExitUsage
 	}
@@ -159,7 +164,7 @@ func genCommand(cmd string, j genJob, res *compiler.Result, tok *tokenizer.Token
 			blob = len(f.Data)
 		}
 	}
-	fmt.Fprintf(stderr, "schemac gen: wrote package %s to %s (%d states, %d mask rows, %d-byte tables, %.0f ms)\n",
-		j.pkg, j.outDir, res.Stats.States, res.Stats.MaskRows, blob, res.Stats.CompileMS)
+	fmt.Fprintf(stderr, "schemac gen: package %s in %s: %d of %d files written (%d states, %d mask rows, %d-byte tables, %.0f ms)\n",
+		j.pkg, j.outDir, written, len(files), res.Stats.States, res.Stats.MaskRows, blob, res.Stats.CompileMS)
 	return ExitOK
 }

@@ -67,7 +67,7 @@ func hasChecks(t *goType, mayBeNil bool) bool {
 		return c.min != "" || c.max != "" || c.exclMin != "" || c.exclMax != ""
 	case kString:
 		return c.minLen >= 0 || c.maxLen >= 0 || c.constStr != nil
-	case kEnum, kStruct:
+	case kEnum, kStruct, kUnion:
 		return true
 	case kSlice:
 		return !mayBeNil || c.minItems >= 0 || c.maxItems >= 0 || hasChecks(t.elem, false)
@@ -115,7 +115,7 @@ func checkValue(g *Group, val *Statement, p path, t *goType, mayBeNil bool, dept
 	case kEnum:
 		g.If(Op("!").Add(val.Clone()).Dot("Valid").Call()).Block(
 			fail(p, "%q is not one of the values the enum allows", val.Clone()))
-	case kStruct:
+	case kStruct, kUnion:
 		g.If(Err().Op(":=").Add(val.Clone()).Dot("check").Call(p.expr()), Err().Op("!=").Nil()).Block(Return(Err()))
 	case kSlice, kMap:
 		if !mayBeNil {

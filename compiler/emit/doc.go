@@ -16,6 +16,10 @@
 //     and `json` tags; required members are values, others pointers with
 //     omitempty (slices, maps and raw JSON use nil instead); an object with
 //     only "additionalProperties" is a map;
+//   - an anyOf/oneOf whose alternatives are all closed objects is a union:
+//     a struct with one pointer per alternative, exactly one set; decoding
+//     sets the first alternative the value fits (closed objects make that
+//     lossless), and Validate's automaton decides oneOf exactly;
 //   - an array with "items" is a slice;
 //   - integer, number, string and boolean are int64, float64, string and
 //     bool;

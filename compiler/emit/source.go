@@ -77,6 +77,8 @@ func (s *source) typesFile() *File {
 			s.structType(f, t)
 		case kEnum:
 			s.enumType(f, t)
+		case kUnion:
+			s.unionType(f, t)
 		}
 	}
 	if r.kind != kStruct && r.kind != kEnum {
@@ -186,6 +188,59 @@ func (s *source) structType(f *File, t *goType) {
 	})
 }
 
+// unionType writes a struct with one pointer per alternative: MarshalJSON
+// writes the one that is set, UnmarshalJSON sets the first alternative the
+// value decodes into (strictly, with its cheap checks), and check insists
+// on exactly one.
+func (s *source) unionType(f *File, t *goType) {
+	kw := "anyOf"
+	if t.oneOf {
+		kw = "oneOf"
+	}
+	f.Comment(docLines(t.doc, fmt.Sprintf("%s is one of the alternatives of the %s at %s: exactly one field is set.", t.name, kw, displayPtr(t.node.Ptr))))
+	f.Type().Id(t.name).StructFunc(func(g *Group) {
+		for _, v := range t.variants {
+			g.Id(v.name).Op("*").Id(v.name)
+		}
+	})
+	f.Comment("MarshalJSON writes the alternative that is set.")
+	f.Func().Params(Id("u").Id(t.name)).Id("MarshalJSON").Params().Params(Index().Byte(), Error()).BlockFunc(func(g *Group) {
+		g.List(Id("n"), Id("v")).Op(":=").Lit(0).Op(",").Id("any").Call(Nil())
+		for _, v := range t.variants {
+			g.If(Id("u").Dot(v.name).Op("!=").Nil()).Block(Id("n").Op("++"), Id("v").Op("=").Id("u").Dot(v.name))
+		}
+		g.If(Id("n").Op("!=").Lit(1)).Block(
+			Return(Nil(), Qual("fmt", "Errorf").Call(Lit(t.name+": %d alternatives set, want exactly one"), Id("n"))))
+		g.Return(Qual("encoding/json", "Marshal").Call(Id("v")))
+	})
+	f.Comment("UnmarshalJSON sets the first alternative that b decodes into, in schema order.")
+	f.Func().Params(Id("u").Op("*").Id(t.name)).Id("UnmarshalJSON").Params(Id("b").Index().Byte()).Error().BlockFunc(func(g *Group) {
+		g.Op("*").Id("u").Op("=").Id(t.name).Values()
+		g.Var().Id("first").Error()
+		for _, v := range t.variants {
+			g.List(Id("v"+v.name), Err()).Op(":=").Qual(contractPkg, "Try").Call(Id("b"), Parens(Op("*").Id(v.name)).Dot("check"))
+			g.If(Err().Op("==").Nil()).Block(Id("u").Dot(v.name).Op("=").Id("v"+v.name), Return(Nil()))
+			g.If(Id("first").Op("==").Nil()).Block(Id("first").Op("=").Err())
+		}
+		g.Return(Qual(contractPkg, "NoAlternative").Call(Id("first")))
+	})
+	f.Comment("check runs Validate's cheap checks on u, whose JSON pointer is ptr.")
+	f.Func().Params(Id("u").Op("*").Id(t.name)).Id("check").Params(Id("ptr").String()).Error().BlockFunc(func(g *Group) {
+		g.Id("n").Op(":=").Lit(0)
+		for _, v := range t.variants {
+			g.If(Id("u").Dot(v.name).Op("!=").Nil()).Block(Id("n").Op("++"))
+		}
+		g.If(Id("n").Op("!=").Lit(1)).Block(
+			Return(Qual(contractPkg, "Errorf").Call(Id("ptr"), Lit("%d alternatives set, want exactly one"), Id("n"))))
+		g.Switch().BlockFunc(func(g *Group) {
+			for _, v := range t.variants {
+				g.Case(Id("u").Dot(v.name).Op("!=").Nil()).Block(Return(Id("u").Dot(v.name).Dot("check").Call(Id("ptr"))))
+			}
+		})
+		g.Return(Nil())
+	})
+}
+
 func (s *source) enumType(f *File, t *goType) {
 	f.Comment(docLines(t.doc, fmt.Sprintf("%s is one of the strings the enum at %s allows.", t.name, displayPtr(t.node.Ptr))))
 	f.Type().Id(t.name).String()
@@ -219,7 +274,7 @@ func goTypeCode(t *goType) *Statement {
 		return Float64()
 	case kString:
 		return String()
-	case kEnum, kStruct:
+	case kEnum, kStruct, kUnion:
 		return Id(t.name)
 	case kSlice:
 		return Index().Add(goTypeCode(t.elem))

@@ -21,6 +21,7 @@ const (
 	kSlice              // []elem
 	kMap                // map[string]elem
 	kNamed              // a named type wrapping another (the root, when it is no struct or enum)
+	kUnion              // a named struct with one pointer per alternative of an anyOf/oneOf
 )
 
 // goType is the Go type of a schema node.
@@ -31,6 +32,10 @@ type goType struct {
 	node  *schema.Value // the schema object the type was made from
 	elem  *goType       // kSlice, kMap
 	wraps *goType       // kNamed
+	// kUnion: the alternatives (closed structs), and whether exactly one
+	// must match (oneOf) rather than at least one (anyOf).
+	variants []*goType
+	oneOf    bool
 	// kStruct
 	fields []*field
 	closed bool // no undeclared members allowed
@@ -220,6 +225,9 @@ func (t *typer) typeOf(s *schema.Value, hint string) (*goType, bool, error) {
 	if inner := t.nullBranch(s); inner != nil && onlyAnnotationsBut(s, "anyOf", "oneOf") {
 		g, _, err := t.typeOf(inner, hintOr(hint, s))
 		return g, true, err
+	}
+	if g, err := t.union(s, hint); g != nil || err != nil {
+		return g, false, err
 	}
 	ts := typeSet(s)
 	nullable := t.nullable(s)
@@ -480,6 +488,51 @@ func (t *typer) object(s *schema.Value, hint string, nullable bool) (*goType, bo
 		g.fields = append(g.fields, f)
 	}
 	return g, nullable, nil
+}
+
+// union maps an anyOf or oneOf whose alternatives are all closed objects
+// (additionalProperties false) to a kUnion: a struct with one pointer per
+// alternative, of which decoding sets the first that fits. Closed
+// alternatives make that safe: an object cannot lose members by decoding
+// into the wrong one. It returns nil for any other node.
+func (t *typer) union(s *schema.Value, hint string) (*goType, error) {
+	if s.Kind != schema.Object {
+		return nil, nil
+	}
+	kw := ""
+	for _, k := range []string{"anyOf", "oneOf"} {
+		if alts := s.Get(k); alts != nil && alts.Kind == schema.Array && len(alts.Items) >= 2 {
+			if kw != "" {
+				return nil, nil // both: leave it to raw JSON
+			}
+			kw = k
+		}
+	}
+	if kw == "" || !onlyAnnotationsBut(s, kw, "type") {
+		return nil, nil
+	}
+	if ts := typeSet(s); ts != nil && !(len(ts) == 1 && ts["object"]) {
+		return nil, nil
+	}
+	name := hintOr(hint, s)
+	var vs []*goType
+	seen := map[*goType]bool{}
+	for i, alt := range s.Get(kw).Items {
+		g, null, err := t.typeOf(alt, fmt.Sprintf("%s option %d", name, i+1))
+		if err != nil {
+			return nil, err
+		}
+		if null || g.kind != kStruct || !g.closed || seen[g] {
+			return nil, nil
+		}
+		seen[g] = true
+		vs = append(vs, g)
+	}
+	u := &goType{kind: kUnion, node: s, doc: docOf(s), variants: vs, oneOf: kw == "oneOf"}
+	u.name = t.names.typeName(name)
+	t.byNode[s] = u
+	t.named = append(t.named, u)
+	return u, nil
 }
 
 func isFalse(v *schema.Value) bool { return v != nil && v.Kind == schema.Bool && !v.Bool }

@@ -12,7 +12,9 @@ package functioncall
 
 import (
 	"encoding/json"
+	"fmt"
 	"github.com/schemac-dev/schemac/runtime/contract"
+	"unicode/utf8"
 )
 
 // Parse decodes one JSON value into a FunctionCall and validates it (see Validate).
@@ -50,8 +52,8 @@ FunctionCall is the object at the root in the schema.
 One tool call chosen by the model: exactly one of the tools, with its arguments.
 */
 type FunctionCall struct {
-	CallID string          `json:"call_id"`
-	Tool   json.RawMessage `json:"tool"`
+	CallID string           `json:"call_id"`
+	Tool   FunctionCallTool `json:"tool"`
 }
 
 // membersFunctionCall lists the members of FunctionCall for UnmarshalJSON.
@@ -60,7 +62,6 @@ var membersFunctionCall = []contract.Member{{
 	Required: true,
 }, {
 	Name:     "tool",
-	Nullable: true,
 	Required: true,
 }}
 
@@ -87,5 +88,418 @@ func (v *FunctionCall) UnmarshalJSON(b []byte) error {
 
 // check runs Validate's cheap checks on v, whose JSON pointer is ptr.
 func (v *FunctionCall) check(ptr string) error {
+	if err := v.Tool.check(ptr + "/tool"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// GetWeather is the object at /$defs/GetWeather in the schema.
+type GetWeather struct {
+	Name      string              `json:"name"`
+	Arguments GetWeatherArguments `json:"arguments"`
+}
+
+// membersGetWeather lists the members of GetWeather for UnmarshalJSON.
+var membersGetWeather = []contract.Member{{
+	Name:     "name",
+	Required: true,
+}, {
+	Name:     "arguments",
+	Required: true,
+}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *GetWeather) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersGetWeather, true)
+	if err != nil {
+		return err
+	}
+	*v = GetWeather{}
+	if r, ok := m["name"]; ok {
+		if err := contract.Decode(r, "name", &v.Name); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["arguments"]; ok {
+		if err := contract.Decode(r, "arguments", &v.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *GetWeather) check(ptr string) error {
+	if string(v.Name) != "get_weather" {
+		return contract.Errorf(ptr+"/name", "%q is not the constant %q", v.Name, "get_weather")
+	}
+	if err := v.Arguments.check(ptr + "/arguments"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// GetWeatherArguments is the object at /$defs/GetWeather/properties/arguments in the schema.
+type GetWeatherArguments struct {
+	City string                   `json:"city"`
+	Unit *GetWeatherArgumentsUnit `json:"unit,omitempty"`
+}
+
+// membersGetWeatherArguments lists the members of GetWeatherArguments for UnmarshalJSON.
+var membersGetWeatherArguments = []contract.Member{{
+	Name:     "city",
+	Required: true,
+}, {Name: "unit"}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *GetWeatherArguments) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersGetWeatherArguments, true)
+	if err != nil {
+		return err
+	}
+	*v = GetWeatherArguments{}
+	if r, ok := m["city"]; ok {
+		if err := contract.Decode(r, "city", &v.City); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["unit"]; ok {
+		if err := contract.Decode(r, "unit", &v.Unit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *GetWeatherArguments) check(ptr string) error {
+	if utf8.RuneCountInString(string(v.City)) < 1 {
+		return contract.Errorf(ptr+"/city", "%q is shorter than minLength %d", v.City, 1)
+	}
+	if v.Unit != nil {
+		if !(*v.Unit).Valid() {
+			return contract.Errorf(ptr+"/unit", "%q is not one of the values the enum allows", (*v.Unit))
+		}
+	}
+	return nil
+}
+
+// GetWeatherArgumentsUnit is one of the strings the enum at /$defs/GetWeather/properties/arguments/properties/unit allows.
+type GetWeatherArgumentsUnit string
+
+// The values of GetWeatherArgumentsUnit.
+const (
+	GetWeatherArgumentsUnitCelsius    GetWeatherArgumentsUnit = "celsius"
+	GetWeatherArgumentsUnitFahrenheit GetWeatherArgumentsUnit = "fahrenheit"
+)
+
+// Valid reports whether e is one of the values of GetWeatherArgumentsUnit.
+func (e GetWeatherArgumentsUnit) Valid() bool {
+	switch e {
+	case GetWeatherArgumentsUnitCelsius, GetWeatherArgumentsUnitFahrenheit:
+		return true
+	}
+	return false
+}
+
+// SearchFlights is the object at /$defs/SearchFlights in the schema.
+type SearchFlights struct {
+	Name      string                 `json:"name"`
+	Arguments SearchFlightsArguments `json:"arguments"`
+}
+
+// membersSearchFlights lists the members of SearchFlights for UnmarshalJSON.
+var membersSearchFlights = []contract.Member{{
+	Name:     "name",
+	Required: true,
+}, {
+	Name:     "arguments",
+	Required: true,
+}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *SearchFlights) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersSearchFlights, true)
+	if err != nil {
+		return err
+	}
+	*v = SearchFlights{}
+	if r, ok := m["name"]; ok {
+		if err := contract.Decode(r, "name", &v.Name); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["arguments"]; ok {
+		if err := contract.Decode(r, "arguments", &v.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *SearchFlights) check(ptr string) error {
+	if string(v.Name) != "search_flights" {
+		return contract.Errorf(ptr+"/name", "%q is not the constant %q", v.Name, "search_flights")
+	}
+	if err := v.Arguments.check(ptr + "/arguments"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SearchFlightsArguments is the object at /$defs/SearchFlights/properties/arguments in the schema.
+type SearchFlightsArguments struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Date       string `json:"date"`
+	Passengers *int64 `json:"passengers,omitempty"`
+}
+
+// membersSearchFlightsArguments lists the members of SearchFlightsArguments for UnmarshalJSON.
+var membersSearchFlightsArguments = []contract.Member{{
+	Name:     "from",
+	Required: true,
+}, {
+	Name:     "to",
+	Required: true,
+}, {
+	Name:     "date",
+	Required: true,
+}, {Name: "passengers"}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *SearchFlightsArguments) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersSearchFlightsArguments, true)
+	if err != nil {
+		return err
+	}
+	*v = SearchFlightsArguments{}
+	if r, ok := m["from"]; ok {
+		if err := contract.Decode(r, "from", &v.From); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["to"]; ok {
+		if err := contract.Decode(r, "to", &v.To); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["date"]; ok {
+		if err := contract.Decode(r, "date", &v.Date); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["passengers"]; ok {
+		if err := contract.Decode(r, "passengers", &v.Passengers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *SearchFlightsArguments) check(ptr string) error {
+	if v.Passengers != nil {
+		if (*v.Passengers) < 1 {
+			return contract.Errorf(ptr+"/passengers", "%d is less than the minimum 1", (*v.Passengers))
+		}
+		if (*v.Passengers) > 9 {
+			return contract.Errorf(ptr+"/passengers", "%d is greater than the maximum 9", (*v.Passengers))
+		}
+	}
+	return nil
+}
+
+// SendEmail is the object at /$defs/SendEmail in the schema.
+type SendEmail struct {
+	Name      string             `json:"name"`
+	Arguments SendEmailArguments `json:"arguments"`
+}
+
+// membersSendEmail lists the members of SendEmail for UnmarshalJSON.
+var membersSendEmail = []contract.Member{{
+	Name:     "name",
+	Required: true,
+}, {
+	Name:     "arguments",
+	Required: true,
+}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *SendEmail) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersSendEmail, true)
+	if err != nil {
+		return err
+	}
+	*v = SendEmail{}
+	if r, ok := m["name"]; ok {
+		if err := contract.Decode(r, "name", &v.Name); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["arguments"]; ok {
+		if err := contract.Decode(r, "arguments", &v.Arguments); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *SendEmail) check(ptr string) error {
+	if string(v.Name) != "send_email" {
+		return contract.Errorf(ptr+"/name", "%q is not the constant %q", v.Name, "send_email")
+	}
+	if err := v.Arguments.check(ptr + "/arguments"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// SendEmailArguments is the object at /$defs/SendEmail/properties/arguments in the schema.
+type SendEmailArguments struct {
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Body    string   `json:"body"`
+}
+
+// membersSendEmailArguments lists the members of SendEmailArguments for UnmarshalJSON.
+var membersSendEmailArguments = []contract.Member{{
+	Name:     "to",
+	Required: true,
+}, {
+	Name:     "subject",
+	Required: true,
+}, {
+	Name:     "body",
+	Required: true,
+}}
+
+// UnmarshalJSON decodes v strictly: required members must be present, null only where the
+// schema allows it, and no member the schema does not declare.
+func (v *SendEmailArguments) UnmarshalJSON(b []byte) error {
+	m, err := contract.Members(b, membersSendEmailArguments, true)
+	if err != nil {
+		return err
+	}
+	*v = SendEmailArguments{}
+	if r, ok := m["to"]; ok {
+		if err := contract.Decode(r, "to", &v.To); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["subject"]; ok {
+		if err := contract.Decode(r, "subject", &v.Subject); err != nil {
+			return err
+		}
+	}
+	if r, ok := m["body"]; ok {
+		if err := contract.Decode(r, "body", &v.Body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check runs Validate's cheap checks on v, whose JSON pointer is ptr.
+func (v *SendEmailArguments) check(ptr string) error {
+	if v.To == nil {
+		return contract.Errorf(ptr+"/to", "nil is JSON null, which is not allowed here (use an empty value for [])")
+	}
+	if len(v.To) < 1 {
+		return contract.Errorf(ptr+"/to", "%d items, fewer than the minimum %d", len(v.To), 1)
+	}
+	return nil
+}
+
+// FunctionCallTool is one of the alternatives of the oneOf at /properties/tool: exactly one field is set.
+type FunctionCallTool struct {
+	GetWeather    *GetWeather
+	SearchFlights *SearchFlights
+	SendEmail     *SendEmail
+}
+
+// MarshalJSON writes the alternative that is set.
+func (u FunctionCallTool) MarshalJSON() ([]byte, error) {
+	n, v := 0, any(nil)
+	if u.GetWeather != nil {
+		n++
+		v = u.GetWeather
+	}
+	if u.SearchFlights != nil {
+		n++
+		v = u.SearchFlights
+	}
+	if u.SendEmail != nil {
+		n++
+		v = u.SendEmail
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("FunctionCallTool: %d alternatives set, want exactly one", n)
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON sets the first alternative that b decodes into, in schema order.
+func (u *FunctionCallTool) UnmarshalJSON(b []byte) error {
+	*u = FunctionCallTool{}
+	var first error
+	vGetWeather, err := contract.Try(b, (*GetWeather).check)
+	if err == nil {
+		u.GetWeather = vGetWeather
+		return nil
+	}
+	if first == nil {
+		first = err
+	}
+	vSearchFlights, err := contract.Try(b, (*SearchFlights).check)
+	if err == nil {
+		u.SearchFlights = vSearchFlights
+		return nil
+	}
+	if first == nil {
+		first = err
+	}
+	vSendEmail, err := contract.Try(b, (*SendEmail).check)
+	if err == nil {
+		u.SendEmail = vSendEmail
+		return nil
+	}
+	if first == nil {
+		first = err
+	}
+	return contract.NoAlternative(first)
+}
+
+// check runs Validate's cheap checks on u, whose JSON pointer is ptr.
+func (u *FunctionCallTool) check(ptr string) error {
+	n := 0
+	if u.GetWeather != nil {
+		n++
+	}
+	if u.SearchFlights != nil {
+		n++
+	}
+	if u.SendEmail != nil {
+		n++
+	}
+	if n != 1 {
+		return contract.Errorf(ptr, "%d alternatives set, want exactly one", n)
+	}
+	switch {
+	case u.GetWeather != nil:
+		return u.GetWeather.check(ptr)
+	case u.SearchFlights != nil:
+		return u.SearchFlights.check(ptr)
+	case u.SendEmail != nil:
+		return u.SendEmail.check(ptr)
+	}
 	return nil
 }

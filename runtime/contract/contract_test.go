@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schemac-dev/schemac/gen/functioncall"
 	"github.com/schemac-dev/schemac/gen/invoice"
 	"github.com/schemac-dev/schemac/gen/userprofile"
 	"github.com/schemac-dev/schemac/runtime/canon"
@@ -182,5 +183,49 @@ func TestSpecBadBlob(t *testing.T) {
 				t.Errorf("second call gave %v, first %v", err2, err1)
 			}
 		})
+	}
+}
+
+// TestUnion: a oneOf of closed objects is a struct with one pointer per
+// alternative; decoding sets the one that fits, and exactly one must be set.
+func TestUnion(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // the alternative set, or the error's pointer and text
+	}{
+		{`{"call_id": "call_abcd1234", "tool": {"name": "get_weather", "arguments": {"city": "Oslo"}}}`, "GetWeather"},
+		{`{"call_id": "call_abcd1234", "tool": {"name": "search_flights", "arguments": {"from": "OSL", "to": "LHR", "date": "2026-12-01", "passengers": 2}}}`, "SearchFlights"},
+		{`{"call_id": "call_abcd1234", "tool": {"name": "send_email", "arguments": {"to": ["a@b.co"], "subject": "", "body": "hi"}}}`, "SendEmail"},
+		{`{"call_id": "call_abcd1234", "tool": {"name": "get_time", "arguments": {}}}`, `/tool/arguments: fits none of the alternatives; the first: missing required member "city"`},
+		{`{"call_id": "call_abcd1234", "tool": {"name": "get_weather", "arguments": {"city": "Oslo", "from": "OSL"}}}`, `/tool/arguments/from: fits none of the alternatives; the first: member not allowed`},
+		{`{"call_id": "call_abcd1234", "tool": {"name": "search_flights", "arguments": {"from": "osl", "to": "LHR", "date": "2026-12-01"}}}`, `/tool/arguments/from: value not allowed by the schema`},
+	} {
+		v, err := functioncall.Parse([]byte(c.in))
+		got := ""
+		switch {
+		case err != nil:
+			got = err.Error()
+		case v.Tool.GetWeather != nil:
+			got = "GetWeather"
+		case v.Tool.SearchFlights != nil:
+			got = "SearchFlights"
+		case v.Tool.SendEmail != nil:
+			got = "SendEmail"
+		}
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s:\n got %q\nwant %q…", c.in, got, c.want)
+		}
+	}
+	v := functioncall.FunctionCall{CallID: "call_abcd1234"}
+	if err := v.Validate(); err == nil || !strings.HasPrefix(err.Error(), "/tool: 0 alternatives set") {
+		t.Errorf("no alternative set: got %v", err)
+	}
+	v.Tool.GetWeather = &functioncall.GetWeather{Name: "get_weather", Arguments: functioncall.GetWeatherArguments{City: "Oslo"}}
+	if err := v.Validate(); err != nil {
+		t.Errorf("one alternative set: %v", err)
+	}
+	v.Tool.SendEmail = &functioncall.SendEmail{Name: "send_email"}
+	if err := v.Validate(); err == nil || !strings.Contains(err.Error(), "alternatives set") {
+		t.Errorf("two alternatives set: got %v", err)
 	}
 }

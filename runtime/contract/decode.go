@@ -134,3 +134,34 @@ func Unmarshal(b []byte, dst any) error {
 	}
 	return nil
 }
+
+// Try decodes b into a new T and runs check on it (a generated type's
+// cheap checks): it is how a generated union tries one alternative.
+func Try[T any](b []byte, check func(*T, string) error) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(b, v); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, &Error{Msg: plain(err)}
+	}
+	if err := check(v, ""); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// NoAlternative is the error of a generated union that no alternative
+// fits; first is why the first alternative did not.
+func NoAlternative(first error) error {
+	msg := "fits none of the alternatives"
+	var e *Error
+	if errors.As(first, &e) {
+		return &Error{Ptr: e.Ptr, Msg: msg + "; the first: " + e.Msg}
+	}
+	if first != nil {
+		msg += "; the first: " + first.Error()
+	}
+	return &Error{Msg: msg}
+}
