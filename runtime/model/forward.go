@@ -173,6 +173,8 @@ type Model struct {
 	Backend backends.Backend
 
 	forward *Exec
+	step    *Exec
+	kpos    map[int]*tensors.Tensor // key positions 0..L-1 on the device, per attended length
 }
 
 // New binds weights to a backend.
@@ -183,7 +185,7 @@ func New(backend backends.Backend, w *Weights) (*Model, error) {
 	if len(w.Tensors) != numWeights(w.Config) {
 		return nil, fmt.Errorf("model.New: %d weight tensors, the config needs %d", len(w.Tensors), numWeights(w.Config))
 	}
-	return &Model{Config: w.Config, Weights: w, Backend: backend}, nil
+	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}}, nil
 }
 
 // Forward runs the whole sequence (no cache) and returns the logits of
@@ -246,5 +248,13 @@ func (m *Model) Finalize() {
 	if m.forward != nil {
 		m.forward.Finalize()
 		m.forward = nil
+	}
+	if m.step != nil {
+		m.step.Finalize()
+		m.step = nil
+	}
+	for k, t := range m.kpos {
+		t.FinalizeAll()
+		delete(m.kpos, k)
 	}
 }

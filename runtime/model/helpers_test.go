@@ -146,3 +146,5 @@ func maxAbsDiff(a, b []float32) (float64, int) {
 	}
 	return d, at
 }
+
+func ln(x float64) float32 { return float32(math.Log(x)) }

@@ -1,0 +1,302 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// MaxPrograms bounds the step programs one Model compiles: token counts
+// and attended lengths are rounded up to powers of two, so a context of
+// 2^k positions needs at most about (k+1)² programs.
+const MaxPrograms = 256
+
+// Cache is the KV cache of one sequence. Its tensors stay on the device:
+// each step takes them (donated) and returns the updated ones.
+type Cache struct {
+	MaxLen int // positions it holds
+	Len    int // positions filled
+	kv     []*tensors.Tensor
+	rng    *tensors.Tensor // sampling state, on the device
+	model  *Model
+}
+
+// Sampling chooses the next token. Temperature 0 is greedy (argmax); else
+// logits are divided by Temperature and the token is drawn from the
+// smallest set of most likely tokens whose probability reaches TopP (1:
+// all), with a generator seeded by Seed.
+type Sampling struct {
+	Temperature float64
+	TopP        float64
+	Seed        uint64
+}
+
+// NewCache allocates a zeroed cache of maxLen positions on the device, in
+// the weights' dtype.
+func (m *Model) NewCache(maxLen int) (*Cache, error) {
+	cfg := m.Config
+	if maxLen <= 0 || maxLen > cfg.MaxPositionEmbeddings {
+		return nil, fmt.Errorf("cache length %d: must be in 1..%d (max_position_embeddings)", maxLen, cfg.MaxPositionEmbeddings)
+	}
+	shape := shapes.Make(m.Weights.DType, cfg.NumKVHeads, maxLen, cfg.HeadDim)
+	exec, err := NewExec(m.Backend, func(g *Graph) []*Node {
+		out := make([]*Node, 2*cfg.NumLayers)
+		for i := range out {
+			out[i] = Zeros(g, shape)
+		}
+		return out
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+	kv, err := exec.Exec()
+	if err != nil {
+		return nil, fmt.Errorf("allocating the KV cache: %w", err)
+	}
+	return &Cache{MaxLen: maxLen, kv: kv, model: m}, nil
+}
+
+// Finalize frees the cache's device memory.
+func (c *Cache) Finalize() {
+	for _, t := range c.kv {
+		t.FinalizeAll()
+	}
+	c.kv = nil
+	if c.rng != nil {
+		c.rng.FinalizeAll()
+		c.rng = nil
+	}
+}
+
+// bucket rounds n up to a power of two.
+func bucket(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// stepGraph is the program of one step: it feeds n tokens at positions
+// pos.. (n static, pos dynamic), writes their keys and values into the
+// cache, attends over the first len(kpos) cache positions, and returns the
+// sampled next token, the logits after the token at index last, and the
+// updated cache.
+//
+// Inputs: weights…, cache K,V per layer…, tokens [n] int32, pos int32,
+// last int32, kpos [L] int32 (0..L-1), temperature, topP (float32), the
+// random state. Outputs: next token, logits [V], random state, cache….
+func (m *Model) stepGraph(inputs []*Node) []*Node {
+	cfg := m.Config
+	nw := numWeights(cfg)
+	w := bindWeights(cfg, inputs[:nw])
+	cache := inputs[nw : nw+2*cfg.NumLayers]
+	rest := inputs[nw+2*cfg.NumLayers:]
+	tokens, pos, last, kpos, temperature, topP, rngState := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]
+	g := tokens.Graph()
+	n := tokens.Shape().Dimensions[0]
+	keyLen := kpos.Shape().Dimensions[0]
+	positions := Add(Iota(g, shapes.Make(dtypes.Int32, n), 0), pos)
+	useDUS := m.Backend.Capabilities().Operations[backends.OpTypeDynamicUpdateSlice]
+	newCache := make([]*Node, len(cache))
+	kv := func(layer int, k, v *Node) (*Node, *Node, *Node) {
+		for j, x := range []*Node{k, v} {
+			c := cache[2*layer+j]
+			x = ConvertDType(x, c.DType())
+			if useDUS {
+				zero := ScalarZero(g, dtypes.Int32)
+				c = DynamicUpdateSlice(c, x, []*Node{zero, pos, zero})
+			} else {
+				c = writeRows(c, x, pos)
+			}
+			newCache[2*layer+j] = c
+		}
+		keys, values := newCache[2*layer], newCache[2*layer+1]
+		if keyLen < keys.Shape().Dimensions[1] {
+			keys = Slice(keys, AxisRange(), AxisRange(0, keyLen), AxisRange())
+			values = Slice(values, AxisRange(), AxisRange(0, keyLen), AxisRange())
+		}
+		return keys, values, kpos
+	}
+	hidden := decoder(w, tokens, positions, kv)
+	row := Gather(hidden, Reshape(last, 1)) // [D]
+	logits := Reshape(head(w, Reshape(row, 1, cfg.HiddenSize)), cfg.VocabSize)
+	next, newState := sample(logits, temperature, topP, rngState)
+	return append([]*Node{next, logits, newState}, newCache...)
+}
+
+// writeRows writes x [KV, n, hd] into c [KV, S, hd] at positions pos..pos+n-1
+// with a select, for backends without DynamicUpdateSlice.
+func writeRows(c, x, pos *Node) *Node {
+	g := c.Graph()
+	kvh, s, hd := c.Shape().Dimensions[0], c.Shape().Dimensions[1], c.Shape().Dimensions[2]
+	n := x.Shape().Dimensions[1]
+	idx := Sub(Iota(g, shapes.Make(dtypes.Int32, s), 0), pos) // [S]: row of x for each position
+	in := And(GreaterOrEqual(idx, ScalarZero(g, dtypes.Int32)), LessThan(idx, Scalar(g, dtypes.Int32, n)))
+	idx = Clamp(ScalarZero(g, dtypes.Int32), idx, Scalar(g, dtypes.Int32, n-1))
+	rows := Gather(TransposeAllAxes(x, 1, 0, 2), InsertAxes(idx, -1)) // [S, KV, hd]
+	rows = TransposeAllAxes(rows, 1, 0, 2)                            // [KV, S, hd]
+	mask := BroadcastToDims(Reshape(in, 1, s, 1), kvh, s, hd)
+	return Where(mask, rows, c)
+}
+
+// topPIterations is the number of bisection steps that find the top-p
+// threshold: 2^-30 of the largest probability is far below float32
+// resolution of the sums.
+const topPIterations = 30
+
+// sample picks the next token from logits [V]: argmax when temperature ≤
+// 0, else a draw from the top-p nucleus of softmax(logits/temperature).
+// The nucleus is {i: p_i ≥ t} for the largest t whose nucleus holds at
+// least topP of the mass, found by bisection (no sort on the device); the
+// draw is the Gumbel-max trick (argmax of logits/T + Gumbel noise over the
+// nucleus), which needs no cumulative sum. It returns the token and the
+// advanced random state.
+func sample(logits, temperature, topP, rngState *Node) (token, newState *Node) {
+	g := logits.Graph()
+	greedy := ArgMax(logits, 0, dtypes.Int32)
+	t := Max(temperature, Scalar(g, dtypes.Float32, 1e-6))
+	scaled := Div(logits, t)
+	p := Softmax(scaled, 0)
+	lo, hi := ScalarZero(g, dtypes.Float32), ReduceAllMax(p)
+	for range topPIterations {
+		mid := MulScalar(Add(lo, hi), 0.5)
+		mass := ReduceAllSum(Where(GreaterOrEqual(p, mid), p, ZerosLike(p)))
+		ok := GreaterOrEqual(mass, topP)
+		lo = Where(ok, mid, lo)
+		hi = Where(ok, hi, mid)
+	}
+	newState, u := RandomUniform(rngState, logits.Shape())
+	u = Clamp(Scalar(g, dtypes.Float32, 1e-12), u, Scalar(g, dtypes.Float32, 1-1e-7))
+	gumbel := Neg(Log(Neg(Log(u))))
+	keyed := Where(GreaterOrEqual(p, lo), Add(scaled, gumbel), Infinity(g, dtypes.Float32, -1))
+	drawn := ArgMax(keyed, 0, dtypes.Int32)
+	return Where(GreaterThan(temperature, ScalarZero(g, dtypes.Float32)), drawn, greedy), newState
+}
+
+// Step feeds tokens at the cache's next positions and returns the next
+// token chosen by s and the logits after the last token (a host copy only
+// when wantLogits). The token count is bucketed (padding is written past
+// the filled part of the cache and overwritten later; it is never
+// attended to), as is the attended length.
+//
+// The random state of sampling lives on the device with the cache; it is
+// seeded from s.Seed at the first step.
+func (c *Cache) Step(tokens []int32, s Sampling, wantLogits bool) (int32, []float32, error) {
+	m := c.model
+	if c.kv == nil {
+		return 0, nil, fmt.Errorf("cache is finalized")
+	}
+	if err := m.checkTokens(tokens); err != nil {
+		return 0, nil, err
+	}
+	if c.Len+len(tokens) > c.MaxLen {
+		return 0, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, len(tokens), c.MaxLen)
+	}
+	n := bucket(len(tokens))
+	if c.Len+n > c.MaxLen {
+		n = len(tokens) // the padded bucket would not fit: exact size
+	}
+	keyLen := min(bucket(c.Len+n), c.MaxLen)
+	padded := make([]int32, n)
+	copy(padded, tokens)
+	if m.step == nil {
+		exec, err := NewExec(m.Backend, m.stepGraph)
+		if err != nil {
+			return 0, nil, err
+		}
+		m.step = exec.WithName("decode_step").SetMaxCache(MaxPrograms)
+	}
+	kpos, ok := m.kpos[keyLen]
+	if !ok {
+		v := make([]int32, keyLen)
+		for i := range v {
+			v[i] = int32(i)
+		}
+		kpos = tensors.FromValue(v)
+		if err := kpos.MaterializeOnDevice(m.Backend, false, 0); err != nil {
+			return 0, nil, err
+		}
+		m.kpos[keyLen] = kpos
+	}
+	if c.rng == nil {
+		st, err := RNGStateFromSeed(int64(s.Seed))
+		if err != nil {
+			return 0, nil, err
+		}
+		c.rng = st
+	}
+	topP := s.TopP
+	if topP <= 0 || topP > 1 {
+		topP = 1
+	}
+	args := make([]any, 0, len(m.Weights.Tensors)+len(c.kv)+7)
+	for _, t := range m.Weights.Tensors {
+		args = append(args, t)
+	}
+	for _, t := range c.kv {
+		d, err := DonateTensorBuffer(t, m.Backend, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		args = append(args, d)
+	}
+	c.kv = nil // donated: the outputs replace them
+	rngArg, err := DonateTensorBuffer(c.rng, m.Backend, 0)
+	if err != nil {
+		return 0, nil, err
+	}
+	c.rng = nil
+	args = append(args, padded, int32(c.Len), int32(len(tokens)-1), kpos,
+		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg)
+	outs, err := m.step.Exec(args...)
+	if err != nil {
+		return 0, nil, fmt.Errorf("decode step: %w", err)
+	}
+	next := tensors.ToScalar[int32](outs[0])
+	outs[0].FinalizeAll()
+	var logits []float32
+	if wantLogits {
+		logits, err = tensors.CopyFlatData[float32](outs[1])
+	}
+	outs[1].FinalizeAll()
+	c.rng = outs[2]
+	c.kv = outs[3:]
+	c.Len += len(tokens)
+	return next, logits, err
+}
+
+// Generate feeds the prompt and then samples up to maxNew tokens, stopping
+// after EOS (included). maxLen is the cache length (0: the bucket of
+// len(prompt)+maxNew).
+func (m *Model) Generate(prompt []int32, maxNew int, s Sampling, maxLen int) ([]int32, error) {
+	if maxLen <= 0 {
+		maxLen = bucket(len(prompt) + maxNew)
+	}
+	c, err := m.NewCache(min(maxLen, m.Config.MaxPositionEmbeddings))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Finalize()
+	next, _, err := c.Step(prompt, s, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []int32
+	for len(out) < maxNew {
+		out = append(out, next)
+		if int(next) == m.Config.EOSTokenID || len(out) == maxNew {
+			break
+		}
+		if next, _, err = c.Step([]int32{next}, s, false); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package model
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
+)
+
+// TestStepMatchesReference decodes with the KV cache: prefill, then one
+// token per step; the logits after the prompt match transformers and the
+// greedy continuation is the reference's.
+func TestStepMatchesReference(t *testing.T) {
+	ref := openReference(t)
+	for _, variant := range []struct{ prefix, dir string }{{"", "tiny-mistral"}, {"llama.", "tiny-llama"}} {
+		m := loadTiny(t, variant.dir, nil)
+		for p := 0; ref.has(fmt.Sprintf("%sp%d.prompt", variant.prefix, p)); p++ {
+			pre := fmt.Sprintf("%sp%d.", variant.prefix, p)
+			t.Run(pre, func(t *testing.T) {
+				start := time.Now()
+				prompt := ref.ints(t, pre+"prompt")
+				want := ref.ints(t, pre+"greedy")
+				c, err := m.NewCache(32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Finalize()
+				next, logits, err := c.Step(prompt, Sampling{}, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				last, _ := ref.floats(t, pre+"logits_last")
+				if d, at := maxAbsDiff(logits, last); d > logitTol {
+					t.Errorf("logits after the prompt: max |diff| %g at %d", d, at)
+				}
+				got := []int32{next}
+				for len(got) < len(want) {
+					next, _, err = c.Step([]int32{next}, Sampling{}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, next)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("greedy %v, reference %v", got, want)
+				}
+				t.Logf("%d-token prompt + %d steps: %v", len(prompt), len(want), time.Since(start).Round(time.Millisecond))
+			})
+		}
+	}
+}
+
+// TestStepChunks feeds one sequence in different chunkings (one token per
+// step, a forced multi-token chunk mid-sequence, all at once) and checks
+// that each step's logits agree with the whole-sequence forward pass.
+func TestStepChunks(t *testing.T) {
+	ref := openReference(t)
+	m := loadTiny(t, "tiny-mistral", nil)
+	seq := append(ref.ints(t, "p0.prompt"), ref.ints(t, "p0.greedy")...) // 26 tokens: window 8 slides
+	full, err := m.Forward(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunks := range [][]int{
+		{26},
+		{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+		{5, 3, 1, 7, 1, 9},
+		{18, 1, 1, 1, 5},
+	} {
+		t.Run(fmt.Sprint(chunks), func(t *testing.T) {
+			c, err := m.NewCache(30) // not a power of two: the last buckets must shrink
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Finalize()
+			pos := 0
+			for _, k := range chunks {
+				next, logits, err := c.Step(seq[pos:pos+k], Sampling{}, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pos += k
+				if d, at := maxAbsDiff(logits, full[pos-1]); d > logitTol {
+					t.Fatalf("after %d tokens: max |diff| %g at %d", pos, d, at)
+				}
+				if next != argmax(full[pos-1]) {
+					t.Fatalf("after %d tokens: next %d, forward's argmax %d", pos, next, argmax(full[pos-1]))
+				}
+			}
+			if _, _, err := c.Step(seq[:5], Sampling{}, false); err == nil {
+				t.Error("overfilling the cache should fail")
+			}
+		})
+	}
+}
+
+func TestSample(t *testing.T) {
+	b := testBackend()
+	exec, err := NewExec(b, func(logits, temperature, topP, state *Node) (*Node, *Node) {
+		return sample(logits, temperature, topP, state)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	// Probabilities 0.1 0.2 0.3 0.4 0 at temperature 1.
+	logits := []float32{ln(0.1), ln(0.2), ln(0.3), ln(0.4), -1e30}
+	const draws = 1500
+	for _, tc := range []struct {
+		temperature, topP float32
+		want              [5]float64 // expected frequencies
+	}{
+		{0, 1, [5]float64{0, 0, 0, 1, 0}},               // greedy
+		{1, 1, [5]float64{0.1, 0.2, 0.3, 0.4, 0}},       // full distribution
+		{1, 0.5, [5]float64{0, 0, 3.0 / 7, 4.0 / 7, 0}}, // nucleus {0.3, 0.4}
+		{1, 0.35, [5]float64{0, 0, 0, 1, 0}},            // nucleus {0.4}
+		{1e6, 1, [5]float64{0.25, 0.25, 0.25, 0.25, 0}}, // flat, never the -inf token
+	} {
+		state, err := RNGStateFromSeed(42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counts [5]float64
+		for range draws {
+			outs, err := exec.Exec(logits, tc.temperature, tc.topP, state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			counts[outs[0].Value().(int32)]++
+			state = outs[1]
+		}
+		for i := range counts {
+			// 1500 draws: a standard deviation of at most 0.013.
+			if f := counts[i] / draws; abs(f-tc.want[i]) > 0.05 {
+				t.Errorf("T=%g top-p=%g: token %d drawn %.3f of the time, want %.3f", tc.temperature, tc.topP, i, f, tc.want[i])
+			}
+		}
+	}
+}
+
+// TestSampledDecodeIsSeeded: the same seed gives the same tokens.
+func TestSampledDecodeIsSeeded(t *testing.T) {
+	ref := openReference(t)
+	m := loadTiny(t, "tiny-llama", nil)
+	prompt := ref.ints(t, "llama.p0.prompt")
+	s := Sampling{Temperature: 1.5, TopP: 0.9, Seed: 7}
+	a, err := m.Generate(prompt, 12, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Generate(prompt, 12, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Seed = 8
+	c, err := m.Generate(prompt, 12, s, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 12 {
+		t.Errorf("same seed: %v vs %v", a, b)
+	}
+	if fmt.Sprint(a) == fmt.Sprint(c) {
+		t.Errorf("seeds 7 and 8 gave the same 12 tokens %v", a)
+	}
+	greedy, err := m.Generate(prompt, 8, Sampling{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ref.ints(t, "llama.p0.greedy"); fmt.Sprint(greedy) != fmt.Sprint(want) {
+		t.Errorf("greedy Generate %v, reference %v", greedy, want)
+	}
+}
