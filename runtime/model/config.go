@@ -140,12 +140,18 @@ func ParseConfig(text []byte) (*Config, error) {
 		if err := json.Unmarshal(h.RopeParameters, &rp); err != nil {
 			return nil, fmt.Errorf("rope_parameters: %v", err)
 		}
-		for k, v := range rp {
+		if rt, ok := rp["rope_type"]; ok && rt != "default" {
+			return nil, fmt.Errorf("rope_parameters: rope_type %v is not supported (only default)", rt)
+		}
+		keys := make([]string, 0, len(rp))
+		for k := range rp {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			v := rp[k]
 			switch k {
 			case "rope_type":
-				if v != "default" {
-					return nil, fmt.Errorf("rope_parameters: rope_type %v is not supported (only default)", v)
-				}
 			case "rope_theta":
 				f, ok := v.(float64)
 				if !ok {
