@@ -2,6 +2,7 @@ package rx
 
 import (
 	"fmt"
+	mbits "math/bits"
 	"strings"
 )
 
@@ -71,16 +72,31 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 	if max <= 0 {
 		max = DefaultMaxStates
 	}
-	type edge struct {
-		lo byte
-		to int32
-	}
-	ids := map[Expr]int32{}
+	// ids[x] is the state of expression x, -1 if none yet; the slice is
+	// kept in the Builder and reset after use, since it is as long as the
+	// Builder has expressions
+	ids := b.ids
 	var states []Expr
-	var edges [][]edge
+	defer func() {
+		for _, x := range states {
+			ids[x] = -1
+		}
+	}()
+	// transitions per state, flat: state i's are (edgeLo, edgeTo)[edge0[i]:edge0[i+1]]
+	var edgeLo []byte
+	var edgeTo []int32
+	edge0 := []int32{0}
 	var global ByteSet
 	add := func(x Expr) int32 {
-		if id, ok := ids[x]; ok {
+		if int(x) >= len(ids) {
+			n := len(ids)
+			ids = append(ids, make([]int32, len(b.nodes)+len(b.nodes)/2-n)...)
+			for i := n; i < len(ids); i++ {
+				ids[i] = -1
+			}
+			b.ids = ids
+		}
+		if id := ids[x]; id >= 0 {
 			return id
 		}
 		id := int32(len(states))
@@ -99,19 +115,20 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 		x := states[i]
 		marks := *b.boundaries(x)
 		global = global.Union(marks)
-		es := make([]edge, 0, marks.Len())
-		for c := 0; c < 256; c++ {
-			if !marks.Has(byte(c)) {
-				continue
+		for w, bits := range marks {
+			for bits != 0 {
+				c := byte(w*64 + mbits.TrailingZeros64(bits))
+				bits &= bits - 1
+				d := b.Deriv(x, c)
+				to := int32(-1)
+				if d != Nothing {
+					to = add(d)
+				}
+				edgeLo = append(edgeLo, c)
+				edgeTo = append(edgeTo, to)
 			}
-			d := b.Deriv(x, byte(c))
-			if d == Nothing {
-				es = append(es, edge{byte(c), -1})
-				continue
-			}
-			es = append(es, edge{byte(c), add(d)})
 		}
-		edges = append(edges, es)
+		edge0 = append(edge0, int32(len(edgeTo)))
 	}
 	// Global classes: runs between consecutive marks.
 	d := &DFA{bounds: global}
@@ -131,13 +148,17 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 	accept := make([]bool, n)
 	for s := range states {
 		accept[s] = b.nodes[states[s]].nullable
-		es := edges[s]
-		k := 0
-		for c := 0; c < 256; c++ {
-			for k+1 < len(es) && int(es[k+1].lo) <= c {
-				k++
+		lo, to := edgeLo[edge0[s]:edge0[s+1]], edgeTo[edge0[s]:edge0[s+1]]
+		row := next[s*d.NumClasses : (s+1)*d.NumClasses]
+		// each edge covers the classes from its first byte's to the next edge's
+		for k := range lo {
+			end := d.NumClasses
+			if k+1 < len(lo) {
+				end = int(d.Class[lo[k+1]])
 			}
-			next[s*d.NumClasses+int(d.Class[c])] = es[k].to
+			for c := int(d.Class[lo[k]]); c < end; c++ {
+				row[c] = to[k]
+			}
 		}
 	}
 	d.Accept, d.Next, d.Start = accept, next, 0

@@ -1,7 +1,6 @@
 package rx
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -50,21 +49,27 @@ type node struct {
 // A Builder is not safe for concurrent use.
 type Builder struct {
 	nodes []node
-	index map[string]Expr
-	dfas  []*DFA
-	key   []byte
+	// hash-consing: hashes[e] is hashNode of nodes[e]; table is an
+	// open-addressing set of expressions (0, Nothing, marks a free slot:
+	// Nothing and Epsilon are never interned), a power of two long and at
+	// most half full
+	hashes []uint64
+	table  []Expr
+	dfas   []*DFA
 	// Limit, when positive, caps the number of distinct expressions; past it
 	// constructors return Nothing and Err reports ErrTooLarge.
 	Limit    int
 	err      error
 	universe Expr // Not(Nothing), once made
 	dfaIndex map[*DFA]int32
+	ids      []int32 // scratch for Compile: state per expression, -1 if none
 }
 
 // NewBuilder returns a Builder holding only Nothing and Epsilon.
 func NewBuilder() *Builder {
-	b := &Builder{index: map[string]Expr{}, dfaIndex: map[*DFA]int32{}}
+	b := &Builder{dfaIndex: map[*DFA]int32{}, table: make([]Expr, 1024)}
 	b.nodes = append(b.nodes, node{kind: kNothing}, node{kind: kEpsilon, nullable: true})
+	b.hashes = append(b.hashes, 0, 0)
 	return b
 }
 
@@ -74,25 +79,77 @@ func (b *Builder) Err() error { return b.err }
 // Len is the number of distinct expressions created so far.
 func (b *Builder) Len() int { return len(b.nodes) }
 
-func (b *Builder) intern(n node) Expr {
-	k := b.key[:0]
-	k = append(k, byte(n.kind))
+// hashNode hashes the fields of n that identify it (see sameNode).
+func hashNode(n *node) uint64 {
+	const m = 0xFF51AFD7ED558CCD
+	h := uint64(n.kind)*0x9E3779B97F4A7C15 + 1
 	switch n.kind {
 	case kBytes:
 		for _, w := range n.set {
-			k = binary.LittleEndian.AppendUint64(k, w)
+			h = (h ^ w) * m
+			h ^= h >> 29
 		}
 	case kOr, kAnd:
 		for _, e := range n.list {
-			k = binary.AppendUvarint(k, uint64(e))
+			h = (h ^ uint64(uint32(e))) * m
 		}
 	default:
-		for _, x := range [...]int32{int32(n.a), int32(n.b), n.min, n.max, n.dfa, n.state} {
-			k = binary.AppendVarint(k, int64(x))
+		h = (h ^ uint64(uint32(n.a))) * m
+		h = (h ^ uint64(uint32(n.b))) * m
+		h = (h ^ (uint64(uint32(n.min)) | uint64(uint32(n.max))<<32)) * m
+		h = (h ^ (uint64(uint32(n.dfa)) | uint64(uint32(n.state))<<32)) * m
+	}
+	return h ^ h>>32
+}
+
+// sameNode reports whether x and y are the same expression: the fields
+// that hashNode reads are equal.
+func sameNode(x, y *node) bool {
+	if x.kind != y.kind {
+		return false
+	}
+	switch x.kind {
+	case kBytes:
+		return x.set == y.set
+	case kOr, kAnd:
+		return slices.Equal(x.list, y.list)
+	}
+	return x.a == y.a && x.b == y.b && x.min == y.min && x.max == y.max && x.dfa == y.dfa && x.state == y.state
+}
+
+// lookup returns the slot of the table where n is, or the empty slot
+// where it would go.
+func (b *Builder) lookup(n *node, h uint64) int {
+	mask := len(b.table) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := b.table[i]
+		if e == 0 || (b.hashes[e] == h && sameNode(&b.nodes[e], n)) {
+			return i
 		}
 	}
-	b.key = k
-	if e, ok := b.index[string(k)]; ok {
+}
+
+// grow doubles the hash table (rehashing from the stored hashes).
+func (b *Builder) grow() {
+	old := b.table
+	b.table = make([]Expr, 2*len(old))
+	mask := len(b.table) - 1
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		i := int(b.hashes[e]) & mask
+		for b.table[i] != 0 {
+			i = (i + 1) & mask
+		}
+		b.table[i] = e
+	}
+}
+
+func (b *Builder) intern(n node) Expr {
+	h := hashNode(&n)
+	slot := b.lookup(&n, h)
+	if e := b.table[slot]; e != 0 {
 		return e
 	}
 	if b.Limit > 0 && len(b.nodes) >= b.Limit {
@@ -124,7 +181,11 @@ func (b *Builder) intern(n node) Expr {
 	}
 	e := Expr(len(b.nodes))
 	b.nodes = append(b.nodes, n)
-	b.index[string(k)] = e
+	b.hashes = append(b.hashes, h)
+	b.table[slot] = e
+	if 2*len(b.nodes) > len(b.table) {
+		b.grow()
+	}
 	return e
 }
 
