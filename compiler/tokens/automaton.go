@@ -153,9 +153,17 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 	a.Walks = len(reps)
 	// Walk the trie from each representative, spread over the CPUs; each
 	// worker writes only its own rows, so the result is deterministic.
-	rows := make([][]uint64, len(reps))
+	// Rows are first built over trie positions (see classTrie.lo), where a
+	// subtree's tokens are a contiguous range: a walk that reaches a child
+	// of the root in a DFA state in which an earlier walk of the same worker
+	// reached it copies that walk's bits for the subtree instead of walking
+	// it again (the bits depend only on the node and the state).
+	npos := len(t.perm)
+	pwords := (npos + 63) / 64
+	prow := make([][]uint64, len(reps))
 	missingOf := make([]rx.ByteSet, len(reps))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(reps)/8))
+	const chunk = 16 // neighbouring states share subtrees more often
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -163,67 +171,131 @@ func Build(d *rx.DFA, v Vocab, opt Options) (*Automaton, error) {
 			defer wg.Done()
 			type frame struct{ node, ds int32 } // trie node and the DFA state there
 			var stack []frame
-			for i := w; i < len(reps); i += workers {
-				s := reps[i]
-				row := make([]uint64, words)
-				stack = append(stack[:0], frame{0, s})
-				for len(stack) > 0 {
-					f := stack[len(stack)-1]
-					stack = stack[:len(stack)-1]
-					c0, n := t.child0[f.node], t.nchild[f.node]
-					base := f.ds * nc
-					for k := c0; k < c0+n; k++ {
+			memo := map[int64]int32{} // (root child, state) -> rep whose row has the subtree
+			var firsts []int64        // the (root child, state) pairs of the current walk
+			r0, r1 := t.child0[0], t.child0[0]+t.nchild[0]
+			for c0 := w * chunk; c0 < len(reps); c0 += workers * chunk {
+				for i := c0; i < min(c0+chunk, len(reps)); i++ {
+					s := reps[i]
+					row := make([]uint64, pwords)
+					firsts = firsts[:0]
+					base := s * nc
+					for k := r0; k < r1; k++ {
 						nd := d.Next[base+int32(t.class[k])]
 						if nd < 0 {
 							continue
 						}
-						for _, tok := range t.toks[t.tok0[k]:t.tok0[k+1]] {
-							row[tok>>6] |= 1 << (tok & 63)
+						key := int64(k)<<32 | int64(nd)
+						if src, ok := memo[key]; ok {
+							copyBits(row, prow[src], int(t.lo[k]), int(t.hi[k]))
+							continue
 						}
-						if t.nchild[k] > 0 {
-							stack = append(stack, frame{k, nd})
+						firsts = append(firsts, key)
+						setBits(row, int(t.lo[k]), int(t.lo[k]+t.tok0[k+1]-t.tok0[k]))
+						stack = append(stack[:0], frame{k, nd})
+						for len(stack) > 0 {
+							f := stack[len(stack)-1]
+							stack = stack[:len(stack)-1]
+							c0, n := t.child0[f.node], t.nchild[f.node]
+							base := f.ds * nc
+							for k := c0; k < c0+n; k++ {
+								nd := d.Next[base+int32(t.class[k])]
+								if nd < 0 {
+									continue
+								}
+								if lo, n := t.lo[k], t.tok0[k+1]-t.tok0[k]; n == 1 {
+									row[lo>>6] |= 1 << (lo & 63)
+								} else if n > 1 {
+									setBits(row, int(lo), int(lo+n))
+								}
+								if t.nchild[k] > 0 {
+									stack = append(stack, frame{k, nd})
+								}
+							}
 						}
 					}
-				}
-				for c := 0; c < 256; c++ {
-					if !single.Has(byte(c)) && d.Step(s, byte(c)) >= 0 && !bt.liveFrom(d, s, byte(c)) {
-						missingOf[i].Add(byte(c))
+					for _, key := range firsts {
+						memo[key] = int32(i)
 					}
+					for c := 0; c < 256; c++ {
+						if !single.Has(byte(c)) && d.Step(s, byte(c)) >= 0 && !bt.liveFrom(d, s, byte(c)) {
+							missingOf[i].Add(byte(c))
+						}
+					}
+					prow[i] = row
 				}
-				rows[i] = row
 			}
 		}(w)
 	}
 	wg.Wait()
-	// deduplicate rows in representative order
+	// deduplicate rows in representative order (equal over positions is
+	// equal over tokens), then map the distinct ones to token ids
 	seed := maphash.MakeSeed()
 	rowIndex := map[uint64][]int32{}
 	var missing rx.ByteSet
-	rowBytes := make([]byte, words*8)
+	rowBytes := make([]byte, pwords*8)
 	groupRow := make([]int32, ngroups)
+	var distinct [][]uint64 // over positions
 	for i, s := range reps {
 		missing = missing.Union(missingOf[i])
-		row := rows[i]
+		row := prow[i]
 		for w, x := range row {
 			binary.LittleEndian.PutUint64(rowBytes[w*8:], x)
 		}
 		h := maphash.Bytes(seed, rowBytes)
 		ri := int32(-1)
 		for _, r := range rowIndex[h] {
-			if slices.Equal(a.Rows[r], row) {
+			if slices.Equal(distinct[r], row) {
 				ri = r
 				break
 			}
 		}
 		if ri < 0 {
-			ri = int32(len(a.Rows))
-			a.Rows = append(a.Rows, row)
+			ri = int32(len(distinct))
+			distinct = append(distinct, row)
 			rowIndex[h] = append(rowIndex[h], ri)
-			if len(a.Rows)*words*8 > maxBytes {
+			if len(distinct)*words*8 > maxBytes {
 				return nil, &rx.LimitError{What: "bytes of mask rows", Limit: maxBytes}
 			}
 		}
 		groupRow[group[s]] = ri
+	}
+	// all trie tokens, over token ids: rows with more ones than zeros are
+	// made from it by clearing the zeros
+	full := make([]uint64, words)
+	for _, tok := range t.perm {
+		full[tok>>6] |= 1 << (tok & 63)
+	}
+	a.Rows = make([][]uint64, len(distinct))
+	for r, pr := range distinct {
+		ones := 0
+		for _, x := range pr {
+			ones += bits.OnesCount64(x)
+		}
+		row := make([]uint64, words)
+		if 2*ones > npos {
+			copy(row, full)
+			for w, x := range pr {
+				z := ^x
+				if w == pwords-1 && npos%64 != 0 {
+					z &= 1<<(npos%64) - 1
+				}
+				for z != 0 {
+					tok := t.perm[w*64+bits.TrailingZeros64(z)]
+					row[tok>>6] &^= 1 << (tok & 63)
+					z &= z - 1
+				}
+			}
+		} else {
+			for w, x := range pr {
+				for x != 0 {
+					tok := t.perm[w*64+bits.TrailingZeros64(x)]
+					row[tok>>6] |= 1 << (tok & 63)
+					x &= x - 1
+				}
+			}
+		}
+		a.Rows[r] = row
 	}
 	a.Row = make([]int32, d.NumStates())
 	for s := int32(0); s < int32(d.NumStates()); s++ {
@@ -305,4 +377,40 @@ func (a *Automaton) TableBytes() int {
 		n += 4 + len(b)
 	}
 	return n
+}
+
+// setBits sets bits lo..hi-1 of row.
+func setBits(row []uint64, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	wl, wh := lo>>6, (hi-1)>>6
+	ml := ^uint64(0) << (lo & 63)
+	mh := ^uint64(0) >> (63 - (hi-1)&63)
+	if wl == wh {
+		row[wl] |= ml & mh
+		return
+	}
+	row[wl] |= ml
+	for w := wl + 1; w < wh; w++ {
+		row[w] = ^uint64(0)
+	}
+	row[wh] |= mh
+}
+
+// copyBits copies bits lo..hi-1 of src into dst (where they are all zero).
+func copyBits(dst, src []uint64, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	wl, wh := lo>>6, (hi-1)>>6
+	ml := ^uint64(0) << (lo & 63)
+	mh := ^uint64(0) >> (63 - (hi-1)&63)
+	if wl == wh {
+		dst[wl] |= src[wl] & ml & mh
+		return
+	}
+	dst[wl] |= src[wl] & ml
+	copy(dst[wl+1:wh], src[wl+1:wh])
+	dst[wh] |= src[wh] & mh
 }

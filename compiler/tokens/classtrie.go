@@ -16,6 +16,40 @@ type classTrie struct {
 	// tokens ending at node i: toks[tok0[i]:tok0[i+1]]
 	tok0 []int32
 	toks []int32
+	// Positions: the tokens of the trie numbered in depth-first preorder
+	// (a node's own tokens, then its children's subtrees in order), so that
+	// the tokens of a subtree are a contiguous range. Node i's own tokens
+	// are at lo[i]..lo[i]+tok0[i+1]-tok0[i]-1 and its subtree's at
+	// lo[i]..hi[i]-1; perm maps positions to token ids.
+	lo, hi []int32
+	perm   []int32
+}
+
+// number computes lo, hi and perm.
+func (ct *classTrie) number() {
+	n := len(ct.child0)
+	size := make([]int32, n) // tokens in the subtree
+	// children have larger indices than their parent (breadth-first layout)
+	for k := n - 1; k >= 0; k-- {
+		size[k] = ct.tok0[k+1] - ct.tok0[k]
+		for c := ct.child0[k]; c < ct.child0[k]+ct.nchild[k]; c++ {
+			size[k] += size[c]
+		}
+	}
+	ct.lo, ct.hi = make([]int32, n), make([]int32, n)
+	ct.perm = make([]int32, size[0])
+	for k := 0; k < n; k++ {
+		ct.hi[k] = ct.lo[k] + size[k]
+		p := ct.lo[k]
+		for _, tok := range ct.toks[ct.tok0[k]:ct.tok0[k+1]] {
+			ct.perm[p] = tok
+			p++
+		}
+		for c := ct.child0[k]; c < ct.child0[k]+ct.nchild[k]; c++ {
+			ct.lo[c] = p
+			p += size[c]
+		}
+	}
 }
 
 // buildClassTrie maps the byte trie t through d's classes, breadth first:
@@ -73,6 +107,7 @@ func buildClassTrie(t *trie, d *rx.DFA) *classTrie {
 			count[cl] = 0
 		}
 	}
+	ct.number()
 	return ct
 }
 
