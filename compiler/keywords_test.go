@@ -38,6 +38,8 @@ var keywordCases = []struct {
 	{"array tuple", `{"prefixItems": [{"type": "integer"}, {"type": "string"}], "items": false}`, []string{`[]`, `[1]`, `[1,"a"]`}, []string{`[1,"a",2]`, `["a"]`}},
 	{"array counts", `{"type": "array", "items": {"type": "boolean"}, "minItems": 2, "maxItems": 3}`, []string{`[true,false]`, `[true,true,true]`}, []string{`[true]`, `[true,true,true,true]`, `[1,2]`}},
 	{"draft7 items array", `{"$schema": "http://json-schema.org/draft-07/schema#", "items": [{"const": 1}], "additionalItems": {"type": "string"}}`, []string{`[1]`, `[1,"x","y"]`}, []string{`[2]`, `[1,2]`}},
+	{"uniqueItems strings", `{"type": "array", "items": {"type": "string"}, "uniqueItems": true, "maxItems": 3}`, []string{`[]`, `["api","backend","cloud"]`, `["","Zed","api"]`, `["été"]`, `["x"]`}, []string{`["a","a"]`, `["b","a"]`, `["api","auth"]`, `["a","b","c","d"]`, `["x","été"]`}},
+	{"uniqueItems objects", `{"type": "array", "items": {"type": "object", "properties": {"a": {"type": "integer"}}}, "uniqueItems": true, "minItems": 1}`, []string{`[{"a":1}]`, `[{}]`}, []string{`[]`, `[{"a":1},{"a":1}]`, `[{"a":1},{"a":2}]`}},
 	{"contains", `{"type": "array", "items": {"type": "integer"}, "contains": {"minimum": 10}}`, []string{`[10]`, `[1,2,30]`, `[11,12]`}, []string{`[]`, `[1,2]`}},
 	{"min/maxContains", `{"type": "array", "contains": {"const": "x"}, "minContains": 2, "maxContains": 3, "maxItems": 5}`, []string{`["x","x"]`, `["x",1,"x","x"]`}, []string{`["x"]`, `["x","x","x","x"]`, `[1,2,3,4,5,6]`}},
 	{"contains with prefix", `{"prefixItems": [{"type": "string"}], "items": {"type": "integer"}, "contains": {"type": "string"}, "maxContains": 1}`, []string{`["a"]`, `["a",1,2]`}, []string{`[]`, `[1]`}},
@@ -136,7 +138,7 @@ func TestBigNumbers(t *testing.T) {
 // with the keyword and its pointer, and with the right code.
 func TestUnsupported(t *testing.T) {
 	for _, tc := range []struct{ schema, msg string }{
-		{`{"properties": {"tags": {"items": {"type": "string"}, "uniqueItems": true}}}`, "unsupported: uniqueItems (only for items from a finite set of"},
+		{`{"properties": {"pair": {"prefixItems": [{"type": "string"}], "uniqueItems": true}}}`, "unsupported: uniqueItems with prefixItems or contains"},
 		{`{"$defs": {"x": {"$dynamicAnchor": "x", "type": "integer"}, "y": {"$id": "y", "$defs": {"x": {"$dynamicAnchor": "x"}}}}, "$dynamicRef": "#x"}`, `unsupported: $dynamicRef "#x" (2 dynamic anchors`},
 		{`{"format": "uri-template"}`, `unsupported: format "uri-template" at (root)`},
 		{`{"$ref": "http://example.com/other.json"}`, `unsupported: $ref "http://example.com/other.json" at (root)`},

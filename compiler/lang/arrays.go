@@ -244,18 +244,18 @@ func (l *Lowerer) countPair(v *schema.Value, minKw, maxKw string) (min, max int,
 // automaton remembers which values were used, one state per subset.
 const MaxUniqueValues = 10
 
-// uniqueArray lowers uniqueItems where the items come from a small finite
-// set of values (enum, const, boolean, null): the automaton remembers which
-// values were used. Uniqueness of unbounded values is not regular, so any
-// other uniqueItems is unsupported.
+// uniqueArray lowers uniqueItems. Where the items come from a small finite
+// set of values (enum, const, boolean, null) it is exact: the automaton
+// remembers which values were used. Uniqueness of unbounded values is not
+// regular; there uniqueKeyed writes a sound subset.
 func (l *Lowerer) uniqueArray(v *schema.Value, prefix []*schema.Value, rest *schema.Value, minI, maxI int, c ctx) (rx.Expr, error) {
 	b, g, d := l.b, l.g, c.depth
-	if len(prefix) > 0 || rest == nil || v.Get("contains") != nil {
-		return rx.Nothing, l.unsupported(v, "uniqueItems (only for items from a finite set of values: enum, const, boolean, null)")
+	if len(prefix) > 0 || v.Get("contains") != nil {
+		return rx.Nothing, l.unsupported(v, "uniqueItems with prefixItems or contains")
 	}
 	cands := finiteValues(rest)
 	if cands == nil || len(cands) > MaxUniqueValues {
-		return rx.Nothing, l.unsupported(v, "uniqueItems (only for items from a finite set of at most %d values: enum, const, boolean, null)", MaxUniqueValues)
+		return l.uniqueKeyed(rest, minI, maxI, c)
 	}
 	item, err := l.lower(rest, c.child())
 	if err != nil {
@@ -303,10 +303,78 @@ func (l *Lowerer) uniqueArray(v *schema.Value, prefix []*schema.Value, rest *sch
 	return b.Concat(b.Byte('['), from(0, 0)), nil
 }
 
+// uniqueKeyed lowers uniqueItems over items of an unbounded domain by a
+// sound subset that a finite automaton can check: the array is empty, or
+// holds one item of any kind, or holds strings whose first characters are
+// written raw, are printable ASCII and strictly increase from item to item
+// (an empty string may come first). Strings that differ in their first
+// character differ, so the items are unique whatever escapes follow.
+func (l *Lowerer) uniqueKeyed(rest *schema.Value, minI, maxI int, c ctx) (rx.Expr, error) {
+	b, g, d := l.b, l.g, c.depth
+	item := l.anyValue(c.child())
+	if rest != nil {
+		var err error
+		if item, err = l.lower(rest, c.child()); err != nil {
+			return rx.Nothing, err
+		}
+	}
+	// keyed[k]: the items that are strings with the k-th key
+	var keyed []rx.Expr
+	keyed = append(keyed, b.And(item, b.Literal(`""`)))
+	for k := byte(0x20); k < 0x7f; k++ {
+		if k == '"' || k == '\\' {
+			continue
+		}
+		keyed = append(keyed, b.And(item, b.Concat(b.Literal(`"`+string(k)), b.Universe())))
+	}
+	n := len(keyed)
+	if maxI < 0 || maxI > n {
+		maxI = n
+	}
+	level := func(cnt int) int { // counts at or above both bounds behave alike
+		return min(cnt, max(minI, maxI))
+	}
+	closeArr := b.Concat(g.close(d), b.Byte(']'))
+	// after(i, cnt): cnt items written (cnt ≥ 1), the next key is ≥ i
+	memo := map[[2]int]rx.Expr{}
+	var after func(i, cnt int) rx.Expr
+	after = func(i, cnt int) rx.Expr {
+		key := [2]int{i, level(cnt)}
+		if e, ok := memo[key]; ok {
+			return e
+		}
+		var alts []rx.Expr
+		if i == n && cnt >= minI {
+			alts = append(alts, closeArr)
+		}
+		if i < n {
+			alts = append(alts, after(i+1, cnt))
+			if cnt < maxI {
+				alts = append(alts, b.Concat(g.sep(d), keyed[i], after(i+1, cnt+1)))
+			}
+		}
+		e := b.Or(alts...)
+		memo[key] = e
+		return e
+	}
+	var firsts []rx.Expr
+	for i := range keyed {
+		firsts = append(firsts, b.Concat(keyed[i], after(i+1, 1)))
+	}
+	alts := []rx.Expr{b.Concat(g.open(d), b.Or(firsts...))}
+	if minI == 0 {
+		alts = append(alts, b.Concat(g.ws, b.Byte(']')))
+	}
+	if minI <= 1 && maxI >= 1 {
+		alts = append(alts, b.Concat(g.open(d), item, closeArr))
+	}
+	return b.Concat(b.Byte('['), b.Or(alts...)), nil
+}
+
 // finiteValues returns the values a schema can only take, when they are
 // listed (enum, const) or few by type (boolean, null); nil otherwise.
 func finiteValues(s *schema.Value) []*schema.Value {
-	if s.Kind != schema.Object {
+	if s == nil || s.Kind != schema.Object {
 		return nil
 	}
 	if cv := s.Get("const"); cv != nil {

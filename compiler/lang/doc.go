@@ -53,8 +53,12 @@
 //     spaces and RE2's ASCII ones; see pattern.SearchPortable), since
 //     validators use either.
 //   - uniqueItems is exact for items from a small finite set (enum, const,
-//     boolean, null) and unsupported otherwise: uniqueness of unbounded
-//     values is not a regular language.
+//     boolean, null). Uniqueness of unbounded values is not regular; there
+//     the array is empty, or holds one item of any kind, or holds strings
+//     whose first characters are written raw, are printable ASCII and
+//     strictly increase from item to item (["api", "backend"], not
+//     ["backend", "api"] nor ["api", "auth"]); an empty string may come
+//     first. uniqueItems with prefixItems or contains is unsupported.
 //   - contains/minContains/maxContains count items that surely match;
 //     items whose match the automaton cannot decide exactly are not written.
 //   - Undeclared members may repeat a name (a finite automaton cannot rule
