@@ -78,7 +78,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"malformed JSON", `{"type": `, nil, ExitInvalid, "s.json:1:"},
 		{"not a schema", `{"type": 12}`, nil, ExitInvalid, "invalid at /type"},
-		{"unsupported", `{"uniqueItems": true}`, nil, ExitUnsupported, "unsupported: uniqueItems (only for items"},
+		{"unsupported", `{"format": "uri-template"}`, nil, ExitUnsupported, `unsupported: format "uri-template" at (root)`},
 		{"too large", `{"type": "array", "minItems": 5000}`, nil, ExitTooLarge, "too large"},
 		{"bad layout", `{}`, []string{"-ws", "wide"}, ExitUsage, "-ws"},
 		{"missing tokenizer", `{}`, []string{"-tokenizer", "nope.json"}, ExitUsage, "nope.json"},
