@@ -45,7 +45,7 @@ func BuildWithBounds(n int, start int32, accept []bool, bounds ByteSet, next fun
 			d.Next[s*d.NumClasses+k] = next(int32(s), c)
 		}
 	}
-	return d.trim().Minimize()
+	return d.Minimize()
 }
 
 // Quotient returns the DFA of { w : w·c ∈ L(d) }, the right quotient of d's

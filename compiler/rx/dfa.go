@@ -162,95 +162,44 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 		}
 	}
 	d.Accept, d.Next, d.Start = accept, next, 0
-	return d.trim().Minimize(), nil
+	return d.Minimize(), nil
 }
 
-// trim removes the states that cannot reach an accepting state.
-func (d *DFA) trim() *DFA {
-	n, k := d.NumStates(), d.NumClasses
-	// reverse edges as CSR: rev[start[t]:start[t+1]] are t's predecessors
-	start := make([]int32, n+1)
-	for _, t := range d.Next {
-		if t >= 0 {
-			start[t+1]++
-		}
-	}
-	for t := 1; t <= n; t++ {
-		start[t] += start[t-1]
-	}
-	rev := make([]int32, start[n])
-	fill := append([]int32(nil), start[:n]...)
-	for i, t := range d.Next {
-		if t >= 0 {
-			rev[fill[t]] = int32(i / k)
-			fill[t]++
-		}
-	}
-	live := make([]bool, n)
-	var stack []int32
-	for s := 0; s < n; s++ {
-		if d.Accept[s] {
-			live[s] = true
-			stack = append(stack, int32(s))
-		}
-	}
-	for len(stack) > 0 {
-		t := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, s := range rev[start[t]:start[t+1]] {
-			if !live[s] {
-				live[s] = true
-				stack = append(stack, s)
-			}
-		}
-	}
-	if !live[d.Start] {
-		live[d.Start] = true // keep a lone rejecting start state
-	}
-	return d.renumber(func(s int32) int32 {
-		if live[s] {
-			return s
-		}
-		return -1
-	})
-}
-
-// renumber builds a DFA whose states are the images of d's states under f
-// (f(s) < 0 drops s; states with the same image must behave the same),
-// numbered in breadth-first order from the start state so that the result
-// does not depend on construction order.
-func (d *DFA) renumber(f func(int32) int32) *DFA {
+// renumber builds a DFA whose states are the images of d's states under img
+// (img[s] < 0 drops s; states with the same image must behave the same;
+// images are below nimg), numbered in breadth-first order from the start
+// state so that the result does not depend on construction order.
+func (d *DFA) renumber(img []int32, nimg int) *DFA {
 	out := &DFA{Class: d.Class, NumClasses: d.NumClasses, bounds: d.bounds}
-	n := d.NumStates()
-	newID := make([]int32, n+1) // by image; images are at most n (Minimize: one extra block for the dead state)
+	k := d.NumClasses
+	newID := make([]int32, nimg)
 	for i := range newID {
 		newID[i] = -1
 	}
-	var order []int32 // representative old state per new state
-	visit := func(s int32) int32 {
-		if s < 0 {
-			return -1
-		}
-		img := f(s)
-		if img < 0 {
-			return -1
-		}
-		if id := newID[img]; id >= 0 {
-			return id
-		}
-		id := int32(len(order))
-		newID[img] = id
-		order = append(order, s)
-		return id
+	order := make([]int32, 0, nimg) // representative old state per new state
+	out.Accept = make([]bool, 0, nimg)
+	out.Next = make([]int32, 0, nimg*k)
+	out.Start = -1
+	if im := img[d.Start]; im >= 0 {
+		newID[im] = 0
+		order = append(order, d.Start)
+		out.Start = 0
 	}
-	out.Accept = make([]bool, 0, n)
-	out.Next = make([]int32, 0, n*d.NumClasses)
-	out.Start = visit(d.Start)
 	for i := 0; i < len(order); i++ {
 		s := order[i]
 		out.Accept = append(out.Accept, d.Accept[s])
-		for k := 0; k < d.NumClasses; k++ {
-			out.Next = append(out.Next, visit(d.Next[int(s)*d.NumClasses+k]))
+		for _, t := range d.Next[int(s)*k : (int(s)+1)*k] {
+			id := int32(-1)
+			if t >= 0 {
+				if im := img[t]; im >= 0 {
+					if id = newID[im]; id < 0 {
+						id = int32(len(order))
+						newID[im] = id
+						order = append(order, t)
+					}
+				}
+			}
+			out.Next = append(out.Next, id)
 		}
 	}
 	return out

@@ -2,15 +2,16 @@ package rx
 
 import "slices"
 
-// Minimize returns the minimal DFA equivalent to d (whose states must all
-// reach acceptance, as after trim), by Hopcroft's partition refinement in
-// the form Valmari and Lehtinen give for partial DFAs: the states start
-// split by acceptance, with both blocks as splitters; a splitter block then
-// splits every block that has some states with a successor in the splitter
-// on some class and some without, and the smaller half of each split
-// becomes a splitter (both if the block was one already). Missing
-// transitions need no dead state, so the cost is O(m·log n) for m
-// transitions, not O(k·n·log n).
+// Minimize returns the minimal DFA equivalent to d, without the states
+// that cannot reach acceptance or cannot be reached (a start state that
+// cannot reach acceptance stays, alone and rejecting), by Hopcroft's
+// partition refinement in the form Valmari and Lehtinen give for partial
+// DFAs: the states start split by acceptance, with both blocks as
+// splitters; a splitter block then splits every block that has some states
+// with a successor in the splitter on some class and some without, and the
+// smaller half of each split becomes a splitter (both if the block was one
+// already). Missing transitions need no dead state, so the cost is
+// O(m·log n) for m transitions, not O(k·n·log n).
 func (d *DFA) Minimize() *DFA {
 	n, k := d.NumStates(), d.NumClasses
 	if n == 0 {
@@ -31,18 +32,73 @@ func (d *DFA) Minimize() *DFA {
 	inClass := make([]int32, m)
 	inSrc := make([]int32, m)
 	fill := append([]int32(nil), inStart[:n]...)
-	for i, t := range d.Next {
-		if t >= 0 {
-			inClass[fill[t]] = int32(i % k)
-			inSrc[fill[t]] = int32(i / k)
-			fill[t]++
+	for s := 0; s < n; s++ {
+		for c, t := range d.Next[s*k : (s+1)*k] {
+			if t >= 0 {
+				inClass[fill[t]] = int32(c)
+				inSrc[fill[t]] = int32(s)
+				fill[t]++
+			}
 		}
 	}
+	// keep: the states that can reach acceptance (backwards from the
+	// accepting ones) and can be reached from the start through such states
+	live := make([]bool, n)
+	stack := fill[:0]
+	for s := 0; s < n; s++ {
+		if d.Accept[s] {
+			live[s] = true
+			stack = append(stack, int32(s))
+		}
+	}
+	for len(stack) > 0 {
+		t := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, s := range inSrc[inStart[t]:inStart[t+1]] {
+			if !live[s] {
+				live[s] = true
+				stack = append(stack, s)
+			}
+		}
+	}
+	live[d.Start] = true // (a start state that cannot reach acceptance stays, with no way on)
+	keep := make([]bool, n)
+	keep[d.Start] = true
+	stack = append(stack, d.Start)
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, t := range d.Next[int(s)*k : (int(s)+1)*k] {
+			if t >= 0 && live[t] && !keep[t] {
+				keep[t] = true
+				stack = append(stack, t)
+			}
+		}
+	}
+	// only transitions between kept states take part
+	p := int32(0)
+	for t := 0; t < n; t++ {
+		lo, hi := inStart[t], inStart[t+1]
+		inStart[t] = p
+		if !keep[t] {
+			continue
+		}
+		for i := lo; i < hi; i++ {
+			if keep[inSrc[i]] {
+				inSrc[p], inClass[p] = inSrc[i], inClass[i]
+				p++
+			}
+		}
+	}
+	inStart[n] = p
 	bucket := make([][]int32, k) // sources of the splitter's in-edges, by class
 	// refinable partition: elems grouped by block, loc[s] = index in elems
 	elems := make([]int32, n)
 	loc := make([]int32, n)
 	blockOf := make([]int32, n)
+	for s := range blockOf {
+		blockOf[s] = -1
+	}
 	var first, end, marked []int32 // per block
 	{
 		pos := int32(0)
@@ -50,7 +106,7 @@ func (d *DFA) Minimize() *DFA {
 			b := int32(len(first))
 			start := pos
 			for s := int32(0); s < int32(n); s++ {
-				if d.Accept[s] == acc {
+				if keep[s] && d.Accept[s] == acc {
 					elems[pos], loc[s], blockOf[s] = s, pos, b
 					pos++
 				}
@@ -135,7 +191,7 @@ func (d *DFA) Minimize() *DFA {
 			touched = touched[:0]
 		}
 	}
-	return d.renumber(func(s int32) int32 { return blockOf[s] })
+	return d.renumber(blockOf, len(first))
 }
 
 // refiner numbers states by signature: states with equal signatures get
