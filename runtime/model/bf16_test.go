@@ -34,7 +34,7 @@ func TestForwardBF16(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer set.Close()
-	w, err := LoadWeights(cfg, set, dtypes.BFloat16, testBackend())
+	w, err := LoadWeights(cfg, set, LoadOptions{DType: dtypes.BFloat16, Backend: testBackend()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,7 +129,7 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer set.Close()
-			w, err := LoadWeights(cfg, set, dtypes.BFloat16, nil)
+			w, err := LoadWeights(cfg, set, LoadOptions{DType: dtypes.BFloat16})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -154,7 +154,7 @@ func TestLoadErrors(t *testing.T) {
 func TestRandomWeights(t *testing.T) {
 	cfg, _ := NamedConfig("random:tiny")
 	run := func(seed int64) []float32 {
-		w, err := RandomWeights(testBackend(), cfg, dtypes.Float32, seed, 0.1)
+		w, err := RandomWeights(testBackend(), cfg, dtypes.Float32, Dense, seed, 0.1)
 		if err != nil {
 			t.Fatal(err)
 		}

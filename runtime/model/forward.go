@@ -8,38 +8,65 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/schemac-dev/schemac/runtime/nf4"
 )
 
-// graphWeights are the weights as graph nodes, bound from the inputs of a
-// program in the order of Config.Specs.
+// graphWeights are the weights as graph nodes, bound by name from the
+// inputs of a program in the order of Weights.Names.
 type graphWeights struct {
 	cfg    *Config
-	embed  *Node
-	layers [][weightsPerLayer]*Node
-	norm   *Node
-	lmHead *Node // the embedding when tied
+	w      *Weights
+	nodes  map[string]*Node
+	shapes map[string][]int // of every weight of the config
 }
 
-func bindWeights(cfg *Config, nodes []*Node) *graphWeights {
-	w := &graphWeights{cfg: cfg, embed: nodes[0]}
-	k := 1
-	for range cfg.NumLayers {
-		var l [weightsPerLayer]*Node
-		copy(l[:], nodes[k:k+weightsPerLayer])
-		w.layers = append(w.layers, l)
-		k += weightsPerLayer
+func bindWeights(w *Weights, nodes []*Node) *graphWeights {
+	gw := &graphWeights{cfg: w.Config, w: w, nodes: map[string]*Node{}, shapes: map[string][]int{}}
+	for i, n := range w.Names {
+		gw.nodes[n] = nodes[i]
 	}
-	w.norm = nodes[k]
-	k++
-	if cfg.TieWordEmbeddings {
-		w.lmHead = w.embed
+	for _, s := range w.Config.Specs() {
+		gw.shapes[s.Name] = s.Shape
+	}
+	return gw
+}
+
+func (gw *graphWeights) get(name string) *Node {
+	n, ok := gw.nodes[name]
+	if !ok {
+		panic(fmt.Errorf("model: weight %s is not bound", name))
+	}
+	return n
+}
+
+func (gw *graphWeights) embed() *Node { return gw.get("model.embed_tokens.weight") }
+
+func (gw *graphWeights) lmHead() *Node {
+	if gw.cfg.TieWordEmbeddings {
+		return gw.embed()
+	}
+	return gw.get("lm_head.weight")
+}
+
+// proj applies the module (a weight name without ".weight") to x [n, in]:
+// dense or NF4 (dequantized here) base weight, plus the LoRA update
+// scale·(x·Aᵀ)·Bᵀ when the module has factors.
+func (gw *graphWeights) proj(x *Node, module string) *Node {
+	name := module + ".weight"
+	var y *Node
+	if wt, ok := gw.nodes[name]; ok {
+		y = linear(x, wt)
 	} else {
-		w.lmHead = nodes[k]
+		wt := nf4.Dequantize(gw.get(name+NF4Packed), gw.get(name+NF4Absmax), gw.shapes[name], gw.w.DType)
+		y = linear(x, wt)
 	}
-	return w
+	if a, ok := gw.nodes[module+LoRAA]; ok {
+		b := gw.get(module + LoRAB)
+		y = Add(y, MulScalar(linear(linear(x, a), b), gw.w.LoRAScale))
+	}
+	return y
 }
-
-func numWeights(cfg *Config) int { return len(cfg.Specs()) }
 
 // linear is x·wᵀ for x [n, in] (float32) and a Hugging Face weight
 // w [out, in]: the product runs in w's dtype and comes back as float32.
@@ -141,29 +168,30 @@ type kvFunc func(layer int, k, v *Node) (keys, values, kpos *Node)
 func decoder(w *graphWeights, tokens, positions *Node, kv kvFunc) *Node {
 	cfg := w.cfg
 	n := tokens.Shape().Dimensions[0]
-	x := Gather(w.embed, InsertAxes(tokens, -1)) // [n, D]
+	x := Gather(w.embed(), InsertAxes(tokens, -1)) // [n, D]
 	x = ConvertDType(x, dtypes.Float32)
 	cos, sin := ropeTables(cfg, positions)
-	for li, l := range w.layers {
-		h := rmsNorm(x, l[wAttnNorm], cfg.RMSNormEps)
-		q := Reshape(linear(h, l[wQ]), n, cfg.NumHeads, cfg.HeadDim)
-		k := Reshape(linear(h, l[wK]), n, cfg.NumKVHeads, cfg.HeadDim)
-		v := Reshape(linear(h, l[wV]), n, cfg.NumKVHeads, cfg.HeadDim)
+	for li := range cfg.NumLayers {
+		p := fmt.Sprintf("model.layers.%d.", li)
+		h := rmsNorm(x, w.get(p+"input_layernorm.weight"), cfg.RMSNormEps)
+		q := Reshape(w.proj(h, p+"self_attn.q_proj"), n, cfg.NumHeads, cfg.HeadDim)
+		k := Reshape(w.proj(h, p+"self_attn.k_proj"), n, cfg.NumKVHeads, cfg.HeadDim)
+		v := Reshape(w.proj(h, p+"self_attn.v_proj"), n, cfg.NumKVHeads, cfg.HeadDim)
 		q, k = rope(q, cos, sin), rope(k, cos, sin)
 		keys, values, kpos := kv(li, TransposeAllAxes(k, 1, 0, 2), TransposeAllAxes(v, 1, 0, 2))
 		a := attention(cfg, q, keys, values, attentionMask(cfg, positions, kpos))
-		x = Add(x, linear(a, l[wO]))
-		h = rmsNorm(x, l[wMLPNorm], cfg.RMSNormEps)
-		gate := linear(h, l[wGate])
-		up := linear(h, l[wUp])
-		x = Add(x, linear(Mul(Mul(gate, Sigmoid(gate)), up), l[wDown]))
+		x = Add(x, w.proj(a, p+"self_attn.o_proj"))
+		h = rmsNorm(x, w.get(p+"post_attention_layernorm.weight"), cfg.RMSNormEps)
+		gate := w.proj(h, p+"mlp.gate_proj")
+		up := w.proj(h, p+"mlp.up_proj")
+		x = Add(x, w.proj(Mul(Mul(gate, Sigmoid(gate)), up), p+"mlp.down_proj"))
 	}
 	return x
 }
 
 // head is the final norm and the LM head: hidden [n, D] → logits [n, V].
 func head(w *graphWeights, x *Node) *Node {
-	return linear(rmsNorm(x, w.norm, w.cfg.RMSNormEps), w.lmHead)
+	return linear(rmsNorm(x, w.get("model.norm.weight"), w.cfg.RMSNormEps), w.lmHead())
 }
 
 // Model is a configuration with its weights on a backend.
@@ -182,8 +210,8 @@ func New(backend backends.Backend, w *Weights) (*Model, error) {
 	if backend == nil || w == nil || w.Config == nil {
 		return nil, fmt.Errorf("model.New: backend and weights needed")
 	}
-	if len(w.Tensors) != numWeights(w.Config) {
-		return nil, fmt.Errorf("model.New: %d weight tensors, the config needs %d", len(w.Tensors), numWeights(w.Config))
+	if len(w.Tensors) != len(w.Names) {
+		return nil, fmt.Errorf("model.New: %d weight tensors, %d names", len(w.Tensors), len(w.Names))
 	}
 	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}}, nil
 }
@@ -195,10 +223,9 @@ func (m *Model) Forward(tokens []int32) ([][]float32, error) {
 		return nil, err
 	}
 	if m.forward == nil {
-		cfg := m.Config
-		nw := numWeights(cfg)
+		nw := len(m.Weights.Tensors)
 		exec, err := NewExec(m.Backend, func(inputs []*Node) *Node {
-			w := bindWeights(cfg, inputs[:nw])
+			w := bindWeights(m.Weights, inputs[:nw])
 			toks := inputs[nw]
 			positions := Iota(toks.Graph(), toks.Shape(), 0)
 			kv := func(_ int, k, v *Node) (*Node, *Node, *Node) { return k, v, positions }

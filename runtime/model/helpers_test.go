@@ -25,7 +25,12 @@ func TestMain(m *testing.M) {
 }
 
 var testBackend = sync.OnceValue(func() backends.Backend {
-	b, err := simplego.New("")
+	// simplego's worker pool can deadlock when nested parallel work (a
+	// DotGeneral splitting its batch) waits for workers that all belong to
+	// parallel nodes waiting the same way: with 2 CPUs the pool holds 4
+	// workers and the LoRA graph has more parallel products than that.
+	// Unlimited parallelism never waits for a worker.
+	b, err := simplego.New("parallelism=-1")
 	if err != nil {
 		panic(err)
 	}
@@ -100,7 +105,7 @@ func loadTiny(t *testing.T, name string, tweak func(*Config)) *Model {
 		t.Fatal(err)
 	}
 	defer set.Close()
-	w, err := LoadWeights(cfg, set, dtypes.Float32, testBackend())
+	w, err := LoadWeights(cfg, set, LoadOptions{DType: dtypes.Float32, Backend: testBackend()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,8 +94,8 @@ func bucket(n int) int {
 // random state. Outputs: next token, logits [V], random state, cache….
 func (m *Model) stepGraph(inputs []*Node) []*Node {
 	cfg := m.Config
-	nw := numWeights(cfg)
-	w := bindWeights(cfg, inputs[:nw])
+	nw := len(m.Weights.Tensors)
+	w := bindWeights(m.Weights, inputs[:nw])
 	cache := inputs[nw : nw+2*cfg.NumLayers]
 	rest := inputs[nw+2*cfg.NumLayers:]
 	tokens, pos, last, kpos, temperature, topP, rngState := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]

@@ -10,29 +10,17 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/schemac-dev/schemac/runtime/nf4"
 	"github.com/schemac-dev/schemac/runtime/safetensors"
 )
 
 // WeightSpec is one weight: its Hugging Face name and shape.
 type WeightSpec struct {
-	Name  string
-	Shape []int
-	Norm  bool // an RMSNorm scale (initialized to 1 when random)
+	Name   string
+	Shape  []int
+	Norm   bool // an RMSNorm scale (initialized to 1 when random)
+	Linear bool // a projection inside a layer: quantized by NF4, adapted by LoRA
 }
-
-// The per-layer weights, in the order Specs lists them.
-const (
-	wAttnNorm = iota
-	wQ
-	wK
-	wV
-	wO
-	wMLPNorm
-	wGate
-	wUp
-	wDown
-	weightsPerLayer
-)
 
 // Specs lists the weights of a configuration in a fixed order: the
 // embedding, each layer's nine weights, the final norm and (unless tied)
@@ -44,14 +32,14 @@ func (c *Config) Specs() []WeightSpec {
 		p := fmt.Sprintf("model.layers.%d.", i)
 		specs = append(specs,
 			WeightSpec{Name: p + "input_layernorm.weight", Shape: []int{d}, Norm: true},
-			WeightSpec{Name: p + "self_attn.q_proj.weight", Shape: []int{q, d}},
-			WeightSpec{Name: p + "self_attn.k_proj.weight", Shape: []int{kv, d}},
-			WeightSpec{Name: p + "self_attn.v_proj.weight", Shape: []int{kv, d}},
-			WeightSpec{Name: p + "self_attn.o_proj.weight", Shape: []int{d, q}},
+			WeightSpec{Name: p + "self_attn.q_proj.weight", Shape: []int{q, d}, Linear: true},
+			WeightSpec{Name: p + "self_attn.k_proj.weight", Shape: []int{kv, d}, Linear: true},
+			WeightSpec{Name: p + "self_attn.v_proj.weight", Shape: []int{kv, d}, Linear: true},
+			WeightSpec{Name: p + "self_attn.o_proj.weight", Shape: []int{d, q}, Linear: true},
 			WeightSpec{Name: p + "post_attention_layernorm.weight", Shape: []int{d}, Norm: true},
-			WeightSpec{Name: p + "mlp.gate_proj.weight", Shape: []int{inter, d}},
-			WeightSpec{Name: p + "mlp.up_proj.weight", Shape: []int{inter, d}},
-			WeightSpec{Name: p + "mlp.down_proj.weight", Shape: []int{d, inter}},
+			WeightSpec{Name: p + "mlp.gate_proj.weight", Shape: []int{inter, d}, Linear: true},
+			WeightSpec{Name: p + "mlp.up_proj.weight", Shape: []int{inter, d}, Linear: true},
+			WeightSpec{Name: p + "mlp.down_proj.weight", Shape: []int{d, inter}, Linear: true},
 		)
 	}
 	specs = append(specs, WeightSpec{Name: "model.norm.weight", Shape: []int{d}, Norm: true})
@@ -61,13 +49,60 @@ func (c *Config) Specs() []WeightSpec {
 	return specs
 }
 
-// Weights are a model's weights as GoMLX tensors, in the order of
-// Config.Specs. DType is the storage type of the matrices (Float32 or
-// BFloat16); norms are always Float32.
+// Weights are a model's weights as GoMLX tensors, each with its name:
+// the Hugging Face name of a dense weight; NAME+NF4Packed and
+// NAME+NF4Absmax for an NF4 matrix; MODULE+LoRAA and MODULE+LoRAB for the
+// two LoRA factors of a module (MODULE is the weight name without
+// ".weight"). DType is the storage and compute type of the matrices
+// (Float32 or BFloat16); norms are always Float32.
 type Weights struct {
-	Config  *Config
-	DType   dtypes.DType
-	Tensors []*tensors.Tensor
+	Config    *Config
+	DType     dtypes.DType
+	Names     []string
+	Tensors   []*tensors.Tensor
+	Quant     Quant   // how the layer projections are stored
+	LoRAScale float64 // alpha/r of the adapter whose factors are present
+}
+
+// Suffixes of the names of the tensors of an NF4 matrix and of LoRA factors.
+const (
+	NF4Packed = ".nf4_packed" // [n/2] uint8
+	NF4Absmax = ".nf4_absmax" // [n/64] float32
+	LoRAA     = ".lora_A"     // [r, in]
+	LoRAB     = ".lora_B"     // [out, r]
+)
+
+// Quant is how the layer projections are stored.
+type Quant string
+
+// The storage kinds of the layer projections.
+const (
+	Dense Quant = ""    // in the weights' DType
+	NF4   Quant = "nf4" // 4-bit NormalFloat, dequantized in the graph
+)
+
+func (w *Weights) add(name string, t *tensors.Tensor) {
+	w.Names = append(w.Names, name)
+	w.Tensors = append(w.Tensors, t)
+}
+
+// index returns the position of a named tensor, or -1.
+func (w *Weights) index(name string) int {
+	for i, n := range w.Names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Bytes is the storage of all tensors.
+func (w *Weights) Bytes() int64 {
+	var n int64
+	for _, t := range w.Tensors {
+		n += int64(t.Shape().Memory())
+	}
+	return n
 }
 
 // Finalize frees the tensors' memory (host and device).
@@ -87,13 +122,26 @@ func checkDType(d dtypes.DType) error {
 	return nil
 }
 
+// LoadOptions say how LoadWeights stores the weights.
+type LoadOptions struct {
+	DType   dtypes.DType     // Float32 or BFloat16 (default)
+	Quant   Quant            // Dense or NF4 for the layer projections
+	Backend backends.Backend // when set, tensors move to its device 0 and host copies are freed
+}
+
 // LoadWeights reads every weight of cfg from a safetensors set by its
-// Hugging Face name, checks its shape and converts it to dtype (norms to
-// Float32). When backend is not nil the tensors are moved to its device 0
-// and their host copies freed. Errors name the tensor.
-func LoadWeights(cfg *Config, set *safetensors.Set, dtype dtypes.DType, backend backends.Backend) (*Weights, error) {
+// Hugging Face name, checks its shape and converts it (norms to Float32,
+// layer projections to NF4 when asked). Errors name the tensor.
+func LoadWeights(cfg *Config, set *safetensors.Set, opts LoadOptions) (*Weights, error) {
+	dtype, backend := opts.DType, opts.Backend
+	if dtype == dtypes.InvalidDType {
+		dtype = dtypes.BFloat16
+	}
 	if err := checkDType(dtype); err != nil {
 		return nil, err
+	}
+	if opts.Quant != Dense && opts.Quant != NF4 {
+		return nil, fmt.Errorf("quantization %q is not supported (nf4, or none)", opts.Quant)
 	}
 	specs := cfg.Specs()
 	// Check presence and shapes of everything before converting anything.
@@ -109,30 +157,50 @@ func LoadWeights(cfg *Config, set *safetensors.Set, dtype dtypes.DType, backend 
 			return nil, fmt.Errorf("%s: tensor %s has dtype %s, a float type (bf16, f16, f32) is needed", set.Dir, s.Name, info.DType)
 		}
 	}
-	w := &Weights{Config: cfg, DType: dtype}
+	w := &Weights{Config: cfg, DType: dtype, Quant: opts.Quant}
 	for _, s := range specs {
 		st, err := set.Tensor(s.Name)
 		if err != nil {
 			w.Finalize()
 			return nil, err
 		}
-		target := dtype
-		if s.Norm {
-			target = dtypes.Float32
-		}
-		t, err := toTensor(st, target)
-		if err != nil {
-			w.Finalize()
-			return nil, fmt.Errorf("%s: tensor %s: %w", set.Dir, s.Name, err)
-		}
-		if backend != nil {
-			if err := t.MaterializeOnDevice(backend, false, 0); err != nil {
-				w.Finalize()
-				return nil, fmt.Errorf("tensor %s to device: %w", s.Name, err)
+		var names []string
+		var ts []*tensors.Tensor
+		if opts.Quant == NF4 && s.Linear {
+			v, err := st.Float32s()
+			if err == nil {
+				var q *nf4.Quantized
+				if q, err = nf4.Quantize(s.Name, v, s.Shape); err == nil {
+					p, a := q.Tensors()
+					names, ts = []string{s.Name + NF4Packed, s.Name + NF4Absmax}, []*tensors.Tensor{p, a}
+				}
 			}
-			t.FinalizeLocal()
+			if err != nil {
+				w.Finalize()
+				return nil, fmt.Errorf("%s: %w", set.Dir, err)
+			}
+		} else {
+			target := dtype
+			if s.Norm {
+				target = dtypes.Float32
+			}
+			t, err := toTensor(st, target)
+			if err != nil {
+				w.Finalize()
+				return nil, fmt.Errorf("%s: tensor %s: %w", set.Dir, s.Name, err)
+			}
+			names, ts = []string{s.Name}, []*tensors.Tensor{t}
 		}
-		w.Tensors = append(w.Tensors, t)
+		for i, t := range ts {
+			if backend != nil {
+				if err := t.MaterializeOnDevice(backend, false, 0); err != nil {
+					w.Finalize()
+					return nil, fmt.Errorf("tensor %s to device: %w", names[i], err)
+				}
+				t.FinalizeLocal()
+			}
+			w.add(names[i], t)
+		}
 	}
 	return w, nil
 }
@@ -167,13 +235,20 @@ func toTensor(st safetensors.Tensor, target dtypes.DType) (*tensors.Tensor, erro
 // RandomWeights draws weights on the device in one program: matrices
 // from N(0, std²) stored as dtype, norm scales 1. The same seed gives the
 // same weights on the same backend.
-func RandomWeights(backend backends.Backend, cfg *Config, dtype dtypes.DType, seed int64, std float64) (*Weights, error) {
+//
+// With quant NF4 the layer projections are random NF4 tensors (uniform
+// 4-bit indices, absmax std·3): the same bytes per weight and the same
+// program shape as a quantized checkpoint, for benchmarks.
+func RandomWeights(backend backends.Backend, cfg *Config, dtype dtypes.DType, quant Quant, seed int64, std float64) (*Weights, error) {
 	if err := checkDType(dtype); err != nil {
 		return nil, err
 	}
 	specs := cfg.Specs()
 	exec, err := NewExec(backend, func(g *Graph) []*Node {
 		state := RNGStateFromSeedForGraph(g, seed)
+		if quant == NF4 {
+			return randomNF4(g, specs, state, std, dtype)
+		}
 		out := make([]*Node, len(specs))
 		for i, s := range specs {
 			if s.Norm {
@@ -194,5 +269,42 @@ func RandomWeights(backend backends.Backend, cfg *Config, dtype dtypes.DType, se
 	if err != nil {
 		return nil, fmt.Errorf("random weights: %w", err)
 	}
-	return &Weights{Config: cfg, DType: dtype, Tensors: ts}, nil
+	w := &Weights{Config: cfg, DType: dtype, Quant: quant}
+	k := 0
+	for _, s := range specs {
+		if quant == NF4 && s.Linear {
+			w.add(s.Name+NF4Packed, ts[k])
+			w.add(s.Name+NF4Absmax, ts[k+1])
+			k += 2
+			continue
+		}
+		w.add(s.Name, ts[k])
+		k++
+	}
+	return w, nil
+}
+
+// randomNF4 draws the outputs of RandomWeights for quant NF4.
+func randomNF4(g *Graph, specs []WeightSpec, state *Node, std float64, dtype dtypes.DType) []*Node {
+	var out []*Node
+	for _, s := range specs {
+		n := 1
+		for _, d := range s.Shape {
+			n *= d
+		}
+		switch {
+		case s.Norm:
+			out = append(out, Ones(g, shapes.Make(dtypes.Float32, s.Shape...)))
+		case s.Linear:
+			var bytes *Node
+			state, bytes = RandomIntN(state, 256, shapes.Make(dtypes.Int32, n/2))
+			out = append(out, ConvertDType(bytes, dtypes.Uint8),
+				BroadcastToDims(Scalar(g, dtypes.Float32, 3*std), n/nf4.BlockSize))
+		default:
+			var v *Node
+			state, v = RandomNormal(state, shapes.Make(dtypes.Float32, s.Shape...))
+			out = append(out, ConvertDType(MulScalar(v, std), dtype))
+		}
+	}
+	return out
 }

@@ -1,0 +1,221 @@
+package model
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/schemac-dev/schemac/runtime/nf4"
+	"github.com/schemac-dev/schemac/runtime/safetensors"
+)
+
+func adapterDir(t *testing.T) string {
+	dir := filepath.Join(fixtureDir, "tiny-mistral-lora")
+	if _, err := os.Stat(filepath.Join(dir, AdapterWeightsFile)); err != nil {
+		t.Skipf("fixture absent (%v): run testdata/fixtures/make_reference.py", err)
+	}
+	return dir
+}
+
+// TestLoRAMatchesReference applies the fixture's PEFT adapter, unmerged
+// and merged, and compares with peft's logits and greedy tokens.
+func TestLoRAMatchesReference(t *testing.T) {
+	ref := openReference(t)
+	dir := adapterDir(t)
+	for _, merge := range []bool{false, true} {
+		t.Run(fmt.Sprintf("merge=%v", merge), func(t *testing.T) {
+			m := loadTiny(t, "tiny-mistral", nil)
+			a, err := ReadAdapter(dir, m.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if a.R != 4 || a.Scale != 2 || len(a.Modules()) != 14 {
+				t.Errorf("adapter r=%d scale=%g modules=%d", a.R, a.Scale, len(a.Modules()))
+			}
+			if err := m.Weights.AddLoRA(m.Backend, a, merge); err != nil {
+				t.Fatal(err)
+			}
+			m, err = New(m.Backend, m.Weights)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Finalize()
+			for p := 0; ref.has(fmt.Sprintf("lora.p%d.prompt", p)); p++ {
+				pre := fmt.Sprintf("lora.p%d.", p)
+				prompt := ref.ints(t, pre+"prompt")
+				logits, err := m.Forward(prompt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				last, _ := ref.floats(t, pre+"logits_last")
+				d, at := maxAbsDiff(logits[len(prompt)-1], last)
+				if d > logitTol {
+					t.Errorf("%s last logits: max |diff| %g at %d", pre, d, at)
+				}
+				base, _ := ref.floats(t, fmt.Sprintf("p%d.logits_last", p))
+				moved, _ := maxAbsDiff(base, last)
+				want := ref.ints(t, pre+"greedy")
+				got, err := m.Generate(prompt, len(want), Sampling{}, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s greedy %v, reference %v", pre, got, want)
+				}
+				t.Logf("%s max |diff| %.2g (the adapter moves logits by up to %.2g)", pre, d, moved)
+			}
+		})
+	}
+}
+
+func TestAdapterErrors(t *testing.T) {
+	cfg, err := ReadConfig(filepath.Join(fixtureDir, "tiny-mistral"))
+	if err != nil {
+		t.Skip("fixture absent")
+	}
+	good := `{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q_proj"], "bias": "none"}`
+	write := func(config string, tensors map[string][]int) string {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, AdapterConfigFile), []byte(config), 0o644)
+		w := safetensors.NewWriter()
+		for name, shape := range tensors {
+			n := 1
+			for _, d := range shape {
+				n *= d
+			}
+			w.AddFloat32(name, safetensors.F32, shape, make([]float32, n))
+		}
+		w.WriteFile(filepath.Join(dir, AdapterWeightsFile))
+		return dir
+	}
+	const qa, qb = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"
+	for _, tc := range []struct {
+		name, config string
+		tensors      map[string][]int
+		want         string
+	}{
+		{"ok", good, map[string][]int{qa: {2, 64}, qb: {64, 2}}, ""},
+		{"other base", good, map[string][]int{qa: {2, 4096}, qb: {4096, 2}}, "has shape [2 4096], this base model with r=2 needs [2 64]"},
+		{"other layer count", good, map[string][]int{"base_model.model.model.layers.7.self_attn.q_proj.lora_A.weight": {2, 64}}, "not a LoRA factor of a layer projection of this 2-layer"},
+		{"no B", good, map[string][]int{qa: {2, 64}}, "has lora_A but no lora_B"},
+		{"not targeted", strings.Replace(good, `["q_proj"]`, `["v_proj"]`, 1), map[string][]int{qa: {2, 64}, qb: {64, 2}}, "not in target_modules"},
+		{"dora", strings.Replace(good, `"bias"`, `"use_dora": true, "bias"`, 1), nil, "use_dora"},
+		{"prefix", strings.Replace(good, `"LORA"`, `"PREFIX_TUNING"`, 1), nil, "peft_type"},
+		{"no alpha", `{"peft_type": "LORA", "r": 2, "target_modules": ["q_proj"]}`, nil, "lora_alpha missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := ReadAdapter(write(tc.config, tc.tensors), cfg)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				a.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := ReadAdapter(t.TempDir(), cfg); err == nil || !strings.Contains(err.Error(), AdapterConfigFile) {
+		t.Errorf("empty dir: %v", err)
+	}
+}
+
+// TestNF4Model: with NF4 projections dequantized in the graph, the logits
+// equal those of float32 weights dequantized on the host (1e-4); NF4 with
+// the adapter unmerged runs; merging into NF4 is refused.
+func TestNF4Model(t *testing.T) {
+	ref := openReference(t)
+	src := filepath.Join(fixtureDir, "tiny-mistral")
+	cfg, err := ReadConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := safetensors.OpenModel(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	// A checkpoint whose projections are the NF4 round trip of the originals.
+	dir := t.TempDir()
+	wr := safetensors.NewWriter()
+	for _, s := range cfg.Specs() {
+		v, shape, err := set.Float32s(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Linear {
+			q, err := nf4.Quantize(s.Name, v, shape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = q.Dequantize()
+		}
+		if err := wr.AddFloat32(s.Name, safetensors.F32, shape, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wr.WriteFile(filepath.Join(dir, safetensors.SingleFile)); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip, err := safetensors.OpenModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer roundTrip.Close()
+
+	load := func(s *safetensors.Set, q Quant) *Model {
+		w, err := LoadWeights(cfg, s, LoadOptions{DType: dtypes.Float32, Quant: q, Backend: testBackend()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := New(testBackend(), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Finalize)
+		return m
+	}
+	quant, host := load(set, NF4), load(roundTrip, Dense)
+	prompt := ref.ints(t, "p0.prompt")
+	a, err := quant.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := host.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := ref.floats(t, "p0.logits_last")
+	d, _ := maxAbsDiff(a[len(prompt)-1], b[len(prompt)-1])
+	e, _ := maxAbsDiff(a[len(prompt)-1], last)
+	t.Logf("NF4 in the graph vs host dequantization: %.2g; NF4 vs bf16 reference: %.2g; %d → %d weight bytes", d, e, host.Weights.Bytes(), quant.Weights.Bytes())
+	if d > logitTol {
+		t.Errorf("NF4 graph vs host: %g", d)
+	}
+	adapter, err := ReadAdapter(adapterDir(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adapter.Close()
+	if err := quant.Weights.AddLoRA(testBackend(), adapter, true); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("merge into NF4: %v", err)
+	}
+	if err := quant.Weights.AddLoRA(testBackend(), adapter, false); err != nil {
+		t.Fatal(err)
+	}
+	ql, err := New(testBackend(), quant.Weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ql.Finalize()
+	if _, err := ql.Generate(prompt, 4, Sampling{}, 32); err != nil {
+		t.Fatal(err)
+	}
+}
