@@ -203,6 +203,12 @@ type Model struct {
 	forward *Exec
 	step    *Exec
 	kpos    map[int]*tensors.Tensor // key positions 0..L-1 on the device, per attended length
+
+	// The constraint (constrain.go): mask rows on the device, their count,
+	// the EOS id they leave to acceptance (-1: none).
+	maskRows     *tensors.Tensor
+	maskRowCount int
+	eos          int
 }
 
 // New binds weights to a backend.
@@ -213,7 +219,7 @@ func New(backend backends.Backend, w *Weights) (*Model, error) {
 	if len(w.Tensors) != len(w.Names) {
 		return nil, fmt.Errorf("model.New: %d weight tensors, %d names", len(w.Tensors), len(w.Names))
 	}
-	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}}, nil
+	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}, eos: -1}, nil
 }
 
 // Forward runs the whole sequence (no cache) and returns the logits of
@@ -283,5 +289,9 @@ func (m *Model) Finalize() {
 	for k, t := range m.kpos {
 		t.FinalizeAll()
 		delete(m.kpos, k)
+	}
+	if m.maskRows != nil {
+		m.maskRows.FinalizeAll()
+		m.maskRows, m.maskRowCount, m.eos = nil, 0, -1
 	}
 }

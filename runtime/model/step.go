@@ -91,7 +91,9 @@ func bucket(n int) int {
 //
 // Inputs: weights…, cache K,V per layer…, tokens [n] int32, pos int32,
 // last int32, kpos [L] int32 (0..L-1), temperature, topP (float32), the
-// random state. Outputs: next token, logits [V], random state, cache….
+// random state, the mask rows [R, ⌈V/8⌉] uint8, the row (int32, -1: no
+// constraint), whether EOS is allowed (bool). Outputs: next token, logits
+// [V] (masked), random state, cache….
 func (m *Model) stepGraph(inputs []*Node) []*Node {
 	cfg := m.Config
 	nw := len(m.Weights.Tensors)
@@ -99,6 +101,7 @@ func (m *Model) stepGraph(inputs []*Node) []*Node {
 	cache := inputs[nw : nw+2*cfg.NumLayers]
 	rest := inputs[nw+2*cfg.NumLayers:]
 	tokens, pos, last, kpos, temperature, topP, rngState := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]
+	maskRows, maskRow, eosOK := rest[7], rest[8], rest[9]
 	g := tokens.Graph()
 	n := tokens.Shape().Dimensions[0]
 	keyLen := kpos.Shape().Dimensions[0]
@@ -127,6 +130,7 @@ func (m *Model) stepGraph(inputs []*Node) []*Node {
 	hidden := decoder(w, tokens, positions, kv)
 	row := Gather(hidden, Reshape(last, 1)) // [D]
 	logits := Reshape(head(w, Reshape(row, 1, cfg.HiddenSize)), cfg.VocabSize)
+	logits = maskLogits(logits, maskRows, maskRow, eosOK, m.eos)
 	next, newState := sample(logits, temperature, topP, rngState)
 	return append([]*Node{next, logits, newState}, newCache...)
 }
@@ -189,7 +193,20 @@ func sample(logits, temperature, topP, rngState *Node) (token, newState *Node) {
 // The random state of sampling lives on the device with the cache; it is
 // seeded from s.Seed at the first step.
 func (c *Cache) Step(tokens []int32, s Sampling, wantLogits bool) (int32, []float32, error) {
+	return c.StepMasked(tokens, s, -1, true, wantLogits)
+}
+
+// StepMasked is Step with the next token limited to the mask row of index
+// row of the model's table (see SetMask) and EOS allowed only when eosOK;
+// row -1 is no constraint. The returned logits are the masked ones.
+func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLogits bool) (int32, []float32, error) {
 	m := c.model
+	if row >= int32(m.maskRowCount) {
+		return 0, nil, fmt.Errorf("mask row %d out of range (%d rows)", row, m.maskRowCount)
+	}
+	if err := m.ensureMask(); err != nil {
+		return 0, nil, err
+	}
 	if c.kv == nil {
 		return 0, nil, fmt.Errorf("cache is finalized")
 	}
@@ -254,7 +271,7 @@ func (c *Cache) Step(tokens []int32, s Sampling, wantLogits bool) (int32, []floa
 	}
 	c.rng = nil
 	args = append(args, padded, int32(c.Len), int32(len(tokens)-1), kpos,
-		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg)
+		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg, m.maskRows, row, eosOK)
 	outs, err := m.step.Exec(args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("decode step: %w", err)
