@@ -1,6 +1,9 @@
 package rx
 
-import "slices"
+import (
+	"math/bits"
+	"slices"
+)
 
 // Minimize returns the minimal DFA equivalent to d, without the states
 // that cannot reach acceptance or cannot be reached (a start state that
@@ -194,68 +197,6 @@ func (d *DFA) Minimize() *DFA {
 	return d.renumber(blockOf, len(first))
 }
 
-// refiner numbers states by signature: states with equal signatures get
-// the same number. Signatures are hashed, and equal hashes are confirmed by
-// comparing with the first state of that number, so no signature is kept
-// as a string.
-type refiner struct {
-	n     int
-	sigs  [][]int32 // signature of each state, reused across rounds
-	first []int32   // per number, the first state that got it
-	index map[uint64][]int32
-}
-
-func newRefiner(n, width int) *refiner {
-	r := &refiner{n: n, sigs: make([][]int32, n), index: make(map[uint64][]int32, n)}
-	for s := range r.sigs {
-		r.sigs[s] = make([]int32, 0, width+1)
-	}
-	return r
-}
-
-// round computes every state's signature with sig and returns the new
-// numbering and the number of distinct signatures.
-func (r *refiner) round(sig func(s int, buf []int32) []int32) ([]int32, int) {
-	clear(r.index)
-	r.first = r.first[:0]
-	next := make([]int32, r.n)
-	empty := int32(-1) // the number of the empty signature, once seen
-	for s := 0; s < r.n; s++ {
-		r.sigs[s] = sig(s, r.sigs[s][:0])
-		if len(r.sigs[s]) == 0 { // common in TokenClasses' deep levels: skip the hash
-			if empty < 0 {
-				empty = int32(len(r.first))
-				r.first = append(r.first, int32(s))
-			}
-			next[s] = empty
-			continue
-		}
-		h := hashSig(r.sigs[s])
-		id := int32(-1)
-		for _, cand := range r.index[h] {
-			if slices.Equal(r.sigs[r.first[cand]], r.sigs[s]) {
-				id = cand
-				break
-			}
-		}
-		if id < 0 {
-			id = int32(len(r.first))
-			r.first = append(r.first, int32(s))
-			r.index[h] = append(r.index[h], id)
-		}
-		next[s] = id
-	}
-	return next, len(r.first)
-}
-
-func hashSig(sig []int32) uint64 {
-	h := uint64(len(sig)) * 0x9E3779B97F4A7C15
-	for _, x := range sig {
-		h = (h ^ uint64(uint32(x))) * 0xFF51AFD7ED558CCD
-	}
-	return h ^ h>>32
-}
-
 // TokenClasses groups states that agree on the liveness of every byte
 // string that could be a token, as described by per-position byte sets: a
 // string w can be a token if every w[j] is in at[j], and bytes outside
@@ -266,45 +207,145 @@ func hashSig(sig []int32) uint64 {
 // first (len(at) levels), like Moore's algorithm but looking only at
 // strings that fit the per-position sets: far fewer distinctions than all
 // strings of that length.
+//
+// At level j a state's signature is the map from each class c that has a
+// byte in at[j] and a live transition to t, to the group of t at level j+1
+// if c has a byte in cont[j], else to 0; states with equal signatures share
+// a group, and groups are numbered in order of their first state. The map
+// is kept as (value, set of classes) pairs sorted by value, computed from
+// each state's transitions grouped by target, so a level costs about one
+// step per distinct target instead of one per class.
 func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
-	n := d.NumStates()
-	block := make([]int32, n)
-	nblocks := 1
-	inAt := make([]bool, d.NumClasses)
-	inCont := make([]bool, d.NumClasses)
-	var cls []int // the classes with a byte in at[j]
-	r := newRefiner(n, d.NumClasses)
-	for j := len(at) - 1; j >= 0; j-- {
-		clear(inAt)
-		clear(inCont)
-		for c := 0; c < 256; c++ {
-			if at[j].Has(byte(c)) {
-				inAt[d.Class[c]] = true
+	n, k := d.NumStates(), d.NumClasses
+	W := (k + 63) / 64 // words per class set
+	// each state's live transitions grouped by target, in order of first
+	// class: targets in entT[entStart[s]:entStart[s+1]], class sets in entM
+	// (W words each)
+	entStart := make([]int32, n+1)
+	var entT []int32
+	var entM []uint64
+	for s := 0; s < n; s++ {
+		e0 := len(entT)
+		for c, t := range d.Next[s*k : (s+1)*k] {
+			if t < 0 {
+				continue
 			}
-			if cont[j].Has(byte(c)) {
-				inCont[d.Class[c]] = true
+			e := e0
+			for e < len(entT) && entT[e] != t {
+				e++
 			}
-		}
-		cls = cls[:0]
-		for c := range inAt {
-			if inAt[c] {
-				cls = append(cls, c)
-			}
-		}
-		block, nblocks = r.round(func(s int, sig []int32) []int32 {
-			// sparse: (class, block) for the live classes only
-			row := d.Next[s*d.NumClasses : (s+1)*d.NumClasses]
-			for _, c := range cls {
-				if t := row[c]; t >= 0 {
-					b := int32(0)
-					if inCont[c] {
-						b = block[t]
-					}
-					sig = append(sig, int32(c), b)
+			if e == len(entT) {
+				entT = append(entT, t)
+				for w := 0; w < W; w++ {
+					entM = append(entM, 0)
 				}
 			}
-			return sig
-		})
+			entM[e*W+c>>6] |= 1 << (c & 63)
+		}
+		entStart[s+1] = int32(len(entT))
+	}
+	block := make([]int32, n)
+	nblocks := 1
+	next := make([]int32, n)
+	inCont := make([]uint64, W) // classes with a byte in at[j] and in cont[j]
+	inEnd := make([]uint64, W)  // classes with a byte in at[j], none in cont[j]
+	// signatures of the current level, flat: state s's are
+	// sig[sigStart[s]:sigStart[s+1]], pairs of (value, W words of classes)
+	sigStart := make([]int32, n+1)
+	var sig []uint64
+	// open-addressing table of groups by signature hash
+	table := make([]int32, 1<<bits.Len(uint(2*n)))
+	var first []int32   // first state of each group
+	var hashes []uint64 // hash of each group's signature
+	for j := len(at) - 1; j >= 0; j-- {
+		clear(inCont)
+		clear(inEnd)
+		var isAt, isCont [256]bool
+		for c := 0; c < 256; c++ {
+			if at[j].Has(byte(c)) {
+				isAt[d.Class[c]] = true
+			}
+			if cont[j].Has(byte(c)) {
+				isCont[d.Class[c]] = true
+			}
+		}
+		for c := 0; c < k; c++ {
+			if isAt[c] && isCont[c] {
+				inCont[c>>6] |= 1 << (c & 63)
+			} else if isAt[c] {
+				inEnd[c>>6] |= 1 << (c & 63)
+			}
+		}
+		sig = sig[:0]
+		clear(table)
+		first, hashes = first[:0], hashes[:0]
+		mask := len(table) - 1
+		for s := 0; s < n; s++ {
+			p0 := len(sig)
+			for e := entStart[s]; e < entStart[s+1]; e++ {
+				m := entM[int(e)*W : int(e+1)*W]
+				for part := 0; part < 2; part++ {
+					sel, v := inEnd, uint64(0)
+					if part == 1 {
+						sel, v = inCont, uint64(uint32(block[entT[e]]))
+					}
+					any := uint64(0)
+					for w := 0; w < W; w++ {
+						any |= m[w] & sel[w]
+					}
+					if any == 0 {
+						continue
+					}
+					// merge into the pair with value v, or insert it in order
+					q := p0
+					for q < len(sig) && sig[q] < v {
+						q += 1 + W
+					}
+					if q < len(sig) && sig[q] == v {
+						for w := 0; w < W; w++ {
+							sig[q+1+w] |= m[w] & sel[w]
+						}
+						continue
+					}
+					for w := 0; w <= W; w++ {
+						sig = append(sig, 0)
+					}
+					copy(sig[q+1+W:], sig[q:len(sig)-1-W])
+					sig[q] = v
+					for w := 0; w < W; w++ {
+						sig[q+1+w] = m[w] & sel[w]
+					}
+				}
+			}
+			sigStart[s+1] = int32(len(sig))
+			cur := sig[p0:]
+			h := uint64(len(cur)) * 0x9E3779B97F4A7C15
+			for _, x := range cur {
+				h = (h ^ x) * 0xFF51AFD7ED558CCD
+				h ^= h >> 31
+			}
+			id := int32(-1)
+			i := int(h) & mask
+			for ; table[i] != 0; i = (i + 1) & mask {
+				g := table[i] - 1
+				if hashes[g] == h {
+					f := first[g]
+					if slices.Equal(sig[sigStart[f]:sigStart[f+1]], cur) {
+						id = g
+						break
+					}
+				}
+			}
+			if id < 0 {
+				id = int32(len(first))
+				first = append(first, int32(s))
+				hashes = append(hashes, h)
+				table[i] = id + 1
+			}
+			next[s] = id
+		}
+		block, next = next, block
+		nblocks = len(first)
 	}
 	return block, nblocks
 }
