@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -293,27 +294,48 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 // after EOS (included). maxLen is the cache length (0: the bucket of
 // len(prompt)+maxNew).
 func (m *Model) Generate(prompt []int32, maxNew int, s Sampling, maxLen int) ([]int32, error) {
+	out, _, err := m.GenerateStats(prompt, maxNew, s, maxLen, false)
+	return out, err
+}
+
+// GenerateStats is Generate with timings; with ignoreEOS it always
+// produces maxNew tokens (benchmarks).
+func (m *Model) GenerateStats(prompt []int32, maxNew int, s Sampling, maxLen int, ignoreEOS bool) ([]int32, DecodeStats, error) {
+	st := DecodeStats{PromptTokens: len(prompt)}
 	if maxLen <= 0 {
 		maxLen = bucket(len(prompt) + maxNew)
 	}
 	c, err := m.NewCache(min(maxLen, m.Config.MaxPositionEmbeddings))
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer c.Finalize()
+	start := time.Now()
 	next, _, err := c.Step(prompt, s, false)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
+	st.Prefill = time.Since(start)
+	start = time.Now()
 	var out []int32
 	for len(out) < maxNew {
 		out = append(out, next)
-		if int(next) == m.Config.EOSTokenID || len(out) == maxNew {
+		if (!ignoreEOS && int(next) == m.Config.EOSTokenID) || len(out) == maxNew {
+			st.Finished = int(next) == m.Config.EOSTokenID
 			break
 		}
 		if next, _, err = c.Step([]int32{next}, s, false); err != nil {
-			return out, err
+			return out, st, err
 		}
+		st.Steps++
 	}
-	return out, nil
+	st.Decode = time.Since(start)
+	st.Tokens = len(out)
+	return out, st, nil
+}
+
+// CacheBytes is the device memory of a KV cache of maxLen positions.
+func (m *Model) CacheBytes(maxLen int) int64 {
+	c := m.Config
+	return int64(2*c.NumLayers*c.NumKVHeads*maxLen*c.HeadDim) * int64(m.Weights.DType.Size())
 }
