@@ -61,10 +61,10 @@ const DefaultTokenizer = "testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
 
 type options struct {
 	model, adapter, quant, schema, tokenizer, input, backend string
-	merge, unconstrained, noJump, verbose                  bool
-	maxNew, bench, benchPrompt, context                    int
-	temperature, topP                                      float64
-	seed                                                   uint64
+	merge, unconstrained, noJump, verbose                    bool
+	maxNew, bench, benchPrompt, context                      int
+	temperature, topP                                        float64
+	seed                                                     uint64
 }
 
 // usageError is a bad command line (exit 1); other errors exit 2 or 1.
