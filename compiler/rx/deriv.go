@@ -15,7 +15,7 @@ func (b *Builder) Deriv(e Expr, c byte) Expr {
 	d := b.deriv1(e, c)
 	n := &b.nodes[e] // after deriv1: the slice may have grown
 	if n.derivs == nil {
-		n.derivs = make([]Expr, marks.Len())
+		n.derivs = b.exprs(marks.Len())
 		for i := range n.derivs {
 			n.derivs[i] = -1
 		}
@@ -52,9 +52,10 @@ func (b *Builder) deriv1(e Expr, c byte) Expr {
 		}
 		return d
 	case kOr, kAnd:
-		ds := make([]Expr, len(n.list))
-		for i, x := range n.list {
-			ds[i] = b.Deriv(x, c)
+		var buf [8]Expr
+		ds := buf[:0]
+		for _, x := range n.list {
+			ds = append(ds, b.Deriv(x, c))
 		}
 		if n.kind == kOr {
 			return b.Or(ds...)
@@ -83,7 +84,11 @@ func (b *Builder) boundaries(e Expr) *ByteSet {
 	if m := b.nodes[e].bounds; m != nil {
 		return m
 	}
-	m := new(ByteSet)
+	if len(b.setSlab) == 0 {
+		b.setSlab = make([]ByteSet, 256)
+	}
+	m := &b.setSlab[0]
+	b.setSlab = b.setSlab[1:]
 	m.Add(0)
 	n := b.nodes[e]
 	switch n.kind {
@@ -105,4 +110,18 @@ func (b *Builder) boundaries(e Expr) *ByteSet {
 	}
 	b.nodes[e].bounds = m
 	return m
+}
+
+// exprs returns a slice of n expressions carved from a shared slab, which
+// saves an allocation per node for the derivative memo.
+func (b *Builder) exprs(n int) []Expr {
+	if n > 256 {
+		return make([]Expr, n)
+	}
+	if len(b.exprSlab) < n {
+		b.exprSlab = make([]Expr, 4096)
+	}
+	s := b.exprSlab[:n:n]
+	b.exprSlab = b.exprSlab[n:]
+	return s
 }

@@ -63,6 +63,12 @@ type Builder struct {
 	universe Expr // Not(Nothing), once made
 	dfaIndex map[*DFA]int32
 	ids      []int32 // scratch for Compile: state per expression, -1 if none
+	// slabs that small per-node allocations are carved from
+	setSlab  []ByteSet
+	exprSlab []Expr
+	// scratch lists of Or and And (neither calls itself); intern copies
+	// a list it keeps
+	orBuf, andBuf []Expr
 }
 
 // NewBuilder returns a Builder holding only Nothing and Epsilon.
@@ -179,6 +185,9 @@ func (b *Builder) intern(n node) Expr {
 	case kDFA:
 		n.nullable = b.dfas[n.dfa].Accept[n.state]
 	}
+	if n.kind == kOr || n.kind == kAnd {
+		n.list = slices.Clone(n.list)
+	}
 	e := Expr(len(b.nodes))
 	b.nodes = append(b.nodes, n)
 	b.hashes = append(b.hashes, h)
@@ -270,7 +279,8 @@ func (b *Builder) concat2(x, y Expr) Expr {
 
 // Or matches the union of xs.
 func (b *Builder) Or(xs ...Expr) Expr {
-	var list []Expr
+	list := b.orBuf[:0]
+	defer func() { b.orBuf = list[:0] }()
 	var set ByteSet
 	haveSet := false
 	universe := b.Universe()
@@ -308,7 +318,8 @@ func (b *Builder) Or(xs ...Expr) Expr {
 
 // And matches the intersection of xs.
 func (b *Builder) And(xs ...Expr) Expr {
-	var list []Expr
+	list := b.andBuf[:0]
+	defer func() { b.andBuf = list[:0] }()
 	universe := b.Universe()
 	var set ByteSet
 	haveSet := false

@@ -136,12 +136,13 @@ func (d *DFA) Minimize() *DFA {
 		addW(int32(b))
 	}
 	var touched []int32
+	var classes []int32 // the classes with a bucket, per splitter
 	for len(work) > 0 {
 		a := work[len(work)-1]
 		work = work[:len(work)-1]
 		inW[a] = false
 		// group the splitter's incoming transitions by class
-		var classes []int32
+		classes = classes[:0]
 		for _, t := range elems[first[a]:end[a]] {
 			for i := inStart[t]; i < inStart[t+1]; i++ {
 				c := inClass[i]
