@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // always there; main adds XLA
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
 	"github.com/schemac-dev/schemac/gen/functioncall"
@@ -302,7 +303,12 @@ func statsLine(st model.DecodeStats) string {
 // newBackend makes the GoMLX backend: -backend, else $GOMLX_BACKEND, else
 // the pure-Go one (never a silent fall-through to XLA, which would try to
 // download plugins).
-func newBackend(name string) (backends.Backend, error) {
+func newBackend(name string) (b backends.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil { // GoMLX panics for unknown backends
+			b, err = nil, fmt.Errorf("backend %q: %v", name, r)
+		}
+	}()
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
@@ -321,7 +327,7 @@ func newBackend(name string) (backends.Backend, error) {
 			defer func() { os.Stdout = saved; null.Close() }()
 		}
 	}
-	b, err := backends.NewWithConfig(name)
+	b, err = backends.NewWithConfig(name)
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", name, err)
 	}

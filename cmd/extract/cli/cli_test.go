@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	fixture = "../../../testdata/fixtures/tiny-mistral"
+	lora    = "../../../testdata/fixtures/tiny-mistral-lora"
+	tokPath = "../../../testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("GOMLX_BACKEND", "go") // never XLA in tests
+	os.Exit(m.Run())
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndBadInput(t *testing.T) {
+	if _, err := os.Stat(fixture); err != nil {
+		t.Skip("fixture absent: run testdata/fixtures/make_reference.py")
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no model", nil, 1, "-model is required"},
+		{"bad quant", []string{"-model", fixture, "-quant", "q8"}, 1, `-quant "q8"`},
+		{"bad schema", []string{"-model", fixture, "-schema", "nope"}, 1, "userprofile"},
+		{"merge nf4", []string{"-model", fixture, "-adapter", lora, "-merge", "-quant", "nf4"}, 1, "not supported"},
+		{"merge without adapter", []string{"-model", fixture, "-merge"}, 1, "-merge needs -adapter"},
+		{"missing dir", []string{"-model", filepath.Join(t.TempDir(), "none")}, 2, "config"},
+		{"unknown random", []string{"-model", "random:llama-70b"}, 2, "random:mistral-7b"},
+		{"missing tokenizer", []string{"-model", fixture}, 2, "tokenizer.json"},
+		{"missing weights", []string{"-model", t.TempDir()}, 2, "config.json"},
+		{"stray argument", []string{"-model", fixture, "extra"}, 1, "unexpected arguments"},
+		{"unknown backend", []string{"-model", fixture, "-tokenizer", tokPath, "-input", "x", "-backend", "nope"}, 2, `backend "nope"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// An adapter for another base is refused before the weights load.
+	dir := t.TempDir()
+	cfg, _ := os.ReadFile(filepath.Join(lora, "adapter_config.json"))
+	os.WriteFile(filepath.Join(dir, "adapter_config.json"), cfg, 0o644)
+	os.WriteFile(filepath.Join(dir, "adapter_model.safetensors"), []byte("not safetensors"), 0o644)
+	code, _, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-adapter", dir, "-input", "x")
+	if code != 2 || !strings.Contains(stderr, "adapter_model.safetensors") {
+		t.Errorf("bad adapter: exit %d, %q", code, stderr)
+	}
+}
+
+// TestExtract runs the fixture model with its adapter, NF4: the output is
+// a valid prefix of a UserProfile value; the random model does not finish
+// within -max, which is exit 2 with the prefix on stdout.
+func TestExtract(t *testing.T) {
+	if _, err := os.Stat(fixture); err != nil {
+		t.Skip("fixture absent: run testdata/fixtures/make_reference.py")
+	}
+	code, stdout, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-adapter", lora, "-quant", "nf4",
+		"-input", "Jane Doe, jane@example.com, seven years of Go.", "-max", "12", "-v")
+	if code != 2 || !strings.Contains(stderr, "no complete value within -max 12") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "{\n  \"full_name\": \"") {
+		t.Errorf("stdout %q", stdout)
+	}
+	if !strings.Contains(stderr, "forced") {
+		t.Errorf("no statistics on stderr: %q", stderr)
+	}
+}
