@@ -149,12 +149,12 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// TestRandomWeights: random:tiny draws on the device and runs; the same
-// seed gives the same logits.
+// TestRandomWeights: random:tiny draws on the device (dense and NF4) and
+// runs; the same seed gives the same logits.
 func TestRandomWeights(t *testing.T) {
 	cfg, _ := NamedConfig("random:tiny")
-	run := func(seed int64) []float32 {
-		w, err := RandomWeights(testBackend(), cfg, dtypes.Float32, Dense, seed, 0.1)
+	run := func(seed int64, q Quant) []float32 {
+		w, err := RandomWeights(testBackend(), cfg, dtypes.Float32, q, seed, 0.1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,11 +173,15 @@ func TestRandomWeights(t *testing.T) {
 		}
 		return logits[2]
 	}
-	a, b, c := run(1), run(1), run(2)
+	a, b, c := run(1, Dense), run(1, Dense), run(2, Dense)
 	if d, _ := maxAbsDiff(a, b); d != 0 {
 		t.Errorf("same seed differs by %g", d)
 	}
 	if d, _ := maxAbsDiff(a, c); d == 0 {
 		t.Error("seeds 1 and 2 give the same logits")
+	}
+	q1, q2 := run(1, NF4), run(1, NF4)
+	if d, _ := maxAbsDiff(q1, q2); d != 0 {
+		t.Errorf("NF4: same seed differs by %g", d)
 	}
 }

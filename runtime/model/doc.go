@@ -15,8 +15,22 @@
 //   - step.go: incremental decoding. A KV cache that stays on the device
 //     (passed in and returned, its buffers donated), one executable per step
 //     shape: a step feeds n tokens (prompt prefill, one sampled token, or a
-//     forced multi-token continuation) at a dynamic position, with n
-//     bucketed so that the number of compiled programs stays bounded.
+//     forced multi-token continuation) at a dynamic position, with n and the
+//     attended length bucketed to powers of two so that the number of
+//     compiled programs stays bounded. Sampling (greedy, temperature, top-p)
+//     runs in the step, seeded, and only the token id comes back.
+//   - lora.go: PEFT LoRA adapters, checked against the base, applied
+//     unmerged (beside dense or NF4 weights) or merged on the device.
+//   - constrain.go: the mask rows of a compiled schema (runtime/mask) on the
+//     device as bits; the step gathers the state's row and masks the logits.
+//   - decode.go: constrained generation with jump-forward over forced bytes.
+//
+// Weights are bf16 or float32 (NF4 for the layer projections, see
+// runtime/nf4); activations, norms, RoPE and softmax run in float32.
+//
+// Against transformers 5.17 on testdata/fixtures (make_reference.py), the
+// float32 path agrees within 3e-6 on logits, with or without the sliding
+// window and the LoRA adapter, and greedy continuations are identical.
 //
 // All computations are built with the graph package and run on any GoMLX
 // backend; tests use the pure-Go simplego backend.

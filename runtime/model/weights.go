@@ -232,79 +232,76 @@ func toTensor(st safetensors.Tensor, target dtypes.DType) (*tensors.Tensor, erro
 	return t, err
 }
 
-// RandomWeights draws weights on the device in one program: matrices
-// from N(0, std²) stored as dtype, norm scales 1. The same seed gives the
-// same weights on the same backend.
+// RandomWeights draws weights on the device: matrices from N(0, std²)
+// stored as dtype, norm scales 1. The same seed gives the same weights on
+// the same backend. One small program per distinct shape runs once per
+// tensor, threading the random state (a 7B model has seven shapes; one
+// program with all 291 outputs compiles far slower).
 //
 // With quant NF4 the layer projections are random NF4 tensors (uniform
-// 4-bit indices, absmax std·3): the same bytes per weight and the same
+// 4-bit indices, absmax 3·std): the same bytes per weight and the same
 // program shape as a quantized checkpoint, for benchmarks.
 func RandomWeights(backend backends.Backend, cfg *Config, dtype dtypes.DType, quant Quant, seed int64, std float64) (*Weights, error) {
 	if err := checkDType(dtype); err != nil {
 		return nil, err
 	}
-	specs := cfg.Specs()
-	exec, err := NewExec(backend, func(g *Graph) []*Node {
-		state := RNGStateFromSeedForGraph(g, seed)
-		if quant == NF4 {
-			return randomNF4(g, specs, state, std, dtype)
-		}
-		out := make([]*Node, len(specs))
-		for i, s := range specs {
-			if s.Norm {
-				out[i] = Ones(g, shapes.Make(dtypes.Float32, s.Shape...))
-				continue
-			}
-			var v *Node
-			state, v = RandomNormal(state, shapes.Make(dtypes.Float32, s.Shape...))
-			out[i] = ConvertDType(MulScalar(v, std), dtype)
-		}
-		return out
-	})
+	state, err := RNGStateFromSeed(seed)
 	if err != nil {
 		return nil, err
 	}
-	defer exec.Finalize()
-	ts, err := exec.Exec()
-	if err != nil {
-		return nil, fmt.Errorf("random weights: %w", err)
+	type kind struct {
+		shape     string
+		norm, nf4 bool
 	}
+	execs := map[kind]*Exec{}
+	defer func() {
+		for _, e := range execs {
+			e.Finalize()
+		}
+	}()
 	w := &Weights{Config: cfg, DType: dtype, Quant: quant}
-	k := 0
-	for _, s := range specs {
-		if quant == NF4 && s.Linear {
-			w.add(s.Name+NF4Packed, ts[k])
-			w.add(s.Name+NF4Absmax, ts[k+1])
-			k += 2
-			continue
+	for _, s := range cfg.Specs() {
+		k := kind{fmt.Sprint(s.Shape), s.Norm, quant == NF4 && s.Linear}
+		exec, ok := execs[k]
+		if !ok {
+			shape, n := s.Shape, 1
+			for _, d := range shape {
+				n *= d
+			}
+			exec, err = NewExec(backend, func(state *Node) []*Node {
+				g := state.Graph()
+				switch {
+				case k.norm:
+					return []*Node{state, Ones(g, shapes.Make(dtypes.Float32, shape...))}
+				case k.nf4:
+					newState, bytes := RandomIntN(state, 256, shapes.Make(dtypes.Int32, n/2))
+					return []*Node{newState, ConvertDType(bytes, dtypes.Uint8),
+						BroadcastToDims(Scalar(g, dtypes.Float32, 3*std), n/nf4.BlockSize)}
+				default:
+					newState, v := RandomNormal(state, shapes.Make(dtypes.Float32, shape...))
+					return []*Node{newState, ConvertDType(MulScalar(v, std), dtype)}
+				}
+			})
+			if err != nil {
+				w.Finalize()
+				return nil, err
+			}
+			execs[k] = exec
 		}
-		w.add(s.Name, ts[k])
-		k++
+		outs, err := exec.Exec(state)
+		if err != nil {
+			w.Finalize()
+			return nil, fmt.Errorf("random %s: %w", s.Name, err)
+		}
+		state.FinalizeAll()
+		state = outs[0]
+		if k.nf4 {
+			w.add(s.Name+NF4Packed, outs[1])
+			w.add(s.Name+NF4Absmax, outs[2])
+		} else {
+			w.add(s.Name, outs[1])
+		}
 	}
+	state.FinalizeAll()
 	return w, nil
-}
-
-// randomNF4 draws the outputs of RandomWeights for quant NF4.
-func randomNF4(g *Graph, specs []WeightSpec, state *Node, std float64, dtype dtypes.DType) []*Node {
-	var out []*Node
-	for _, s := range specs {
-		n := 1
-		for _, d := range s.Shape {
-			n *= d
-		}
-		switch {
-		case s.Norm:
-			out = append(out, Ones(g, shapes.Make(dtypes.Float32, s.Shape...)))
-		case s.Linear:
-			var bytes *Node
-			state, bytes = RandomIntN(state, 256, shapes.Make(dtypes.Int32, n/2))
-			out = append(out, ConvertDType(bytes, dtypes.Uint8),
-				BroadcastToDims(Scalar(g, dtypes.Float32, 3*std), n/nf4.BlockSize))
-		default:
-			var v *Node
-			state, v = RandomNormal(state, shapes.Make(dtypes.Float32, s.Shape...))
-			out = append(out, ConvertDType(MulScalar(v, std), dtype))
-		}
-	}
-	return out
 }
