@@ -38,7 +38,7 @@ func (m *Model) SetMask(t *mask.Table) error {
 	if m.maskRows != nil {
 		m.maskRows.FinalizeAll()
 	}
-	m.maskRows, m.maskRowCount, m.eos = tt, rows, int(t.EOS)
+	m.maskRows, m.maskRowCount, m.eos, m.maskTable = tt, rows, int(t.EOS), t
 	return nil
 }
 

@@ -40,7 +40,7 @@ func (m *Model) GenerateConstrained(prompt []int32, maxNew int, s Sampling, con 
 	if t == nil {
 		return nil, st, fmt.Errorf("no table")
 	}
-	if m.maskRows == nil || m.maskRowCount != t.NumRows() {
+	if m.maskTable != t {
 		if err := m.SetMask(t); err != nil {
 			return nil, st, err
 		}
@@ -102,7 +102,9 @@ func (m *Model) GenerateConstrained(prompt []int32, maxNew int, s Sampling, con 
 		out = append(out, tok)
 		feed = []int32{tok}
 	}
-	st.Steps-- // the prefill is not a decode step
+	if st.Steps > 0 {
+		st.Steps-- // the prefill is not a decode step
+	}
 	st.Decode = time.Since(start)
 	st.Tokens = len(out)
 	return out, st, nil

@@ -9,6 +9,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/schemac-dev/schemac/runtime/mask"
 	"github.com/schemac-dev/schemac/runtime/nf4"
 )
 
@@ -209,6 +210,7 @@ type Model struct {
 	maskRows     *tensors.Tensor
 	maskRowCount int
 	eos          int
+	maskTable    *mask.Table // the table maskRows came from
 }
 
 // New binds weights to a backend.
@@ -292,6 +294,6 @@ func (m *Model) Finalize() {
 	}
 	if m.maskRows != nil {
 		m.maskRows.FinalizeAll()
-		m.maskRows, m.maskRowCount, m.eos = nil, 0, -1
+		m.maskRows, m.maskRowCount, m.eos, m.maskTable = nil, 0, -1, nil
 	}
 }

@@ -24,7 +24,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// testBackend is simplego, or the backend SCHEMAC_TEST_BACKEND names
+// (e.g. "xla:/path/to/xla_cuda_plugin.so") when the tests are built with
+// -tags xla, which links the XLA backend (xla_test.go): that runs every
+// reference test on a GPU.
 var testBackend = sync.OnceValue(func() backends.Backend {
+	if name := os.Getenv("SCHEMAC_TEST_BACKEND"); name != "" {
+		b, err := backends.NewWithConfig(name)
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
 	// simplego's worker pool can deadlock when nested parallel work (a
 	// DotGeneral splitting its batch) waits for workers that all belong to
 	// parallel nodes waiting the same way: with 2 CPUs the pool holds 4
