@@ -3,7 +3,7 @@
 //
 //	extract -model DIR|random:tiny|random:mistral-7b [-adapter DIR [-merge]]
 //	        [-quant bf16|nf4|f32] [-schema userprofile|invoice|supportticket|functioncall]
-//	        [-input TEXT | < text] [-unconstrained] [-max N] [-temperature T -top-p P -seed S]
+//	        [-prompt TEXT | < text] [-unconstrained] [-max N] [-temperature T -top-p P -seed S]
 //	        [-no-jump] [-bench N] [-backend go|xla:PLUGIN] [-v]
 //
 // The input text is wrapped in the extraction prompt of package templates
@@ -82,7 +82,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.quant, "quant", "bf16", "weights: bf16, nf4 (layer projections 4-bit, dequantized in the graph) or f32")
 	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package: "+strings.Join(schemaNames(), ", "))
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, or "+DefaultTokenizer+" for random models)")
-	fs.StringVar(&o.input, "input", "", "text to extract from (default: stdin)")
+	fs.StringVar(&o.input, "prompt", "", "the text to extract from, put into the extraction prompt (default: stdin)")
 	fs.BoolVar(&o.unconstrained, "unconstrained", false, "no schema constraint (prints whatever the model writes)")
 	fs.BoolVar(&o.noJump, "no-jump", false, "no jump-forward over forced bytes")
 	fs.IntVar(&o.maxNew, "max", 256, "most tokens to generate")

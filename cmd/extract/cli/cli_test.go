@@ -45,7 +45,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"missing tokenizer", []string{"-model", fixture}, 2, "tokenizer.json"},
 		{"missing weights", []string{"-model", t.TempDir()}, 2, "config.json"},
 		{"stray argument", []string{"-model", fixture, "extra"}, 1, "unexpected arguments"},
-		{"unknown backend", []string{"-model", fixture, "-tokenizer", tokPath, "-input", "x", "-backend", "nope"}, 2, `backend "nope"`},
+		{"unknown backend", []string{"-model", fixture, "-tokenizer", tokPath, "-prompt", "x", "-backend", "nope"}, 2, `backend "nope"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
@@ -59,7 +59,7 @@ func TestUsageAndBadInput(t *testing.T) {
 	cfg, _ := os.ReadFile(filepath.Join(lora, "adapter_config.json"))
 	os.WriteFile(filepath.Join(dir, "adapter_config.json"), cfg, 0o644)
 	os.WriteFile(filepath.Join(dir, "adapter_model.safetensors"), []byte("not safetensors"), 0o644)
-	code, _, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-adapter", dir, "-input", "x")
+	code, _, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-adapter", dir, "-prompt", "x")
 	if code != 2 || !strings.Contains(stderr, "adapter_model.safetensors") {
 		t.Errorf("bad adapter: exit %d, %q", code, stderr)
 	}
@@ -73,7 +73,7 @@ func TestExtract(t *testing.T) {
 		t.Skip("fixture absent: run testdata/fixtures/make_reference.py")
 	}
 	code, stdout, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-adapter", lora, "-quant", "nf4",
-		"-input", "Jane Doe, jane@example.com, seven years of Go.", "-max", "12", "-v")
+		"-prompt", "Jane Doe, jane@example.com, seven years of Go.", "-max", "12", "-v")
 	if code != 2 || !strings.Contains(stderr, "no complete value within -max 12") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
