@@ -99,6 +99,16 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 	// control characters need \u00XX escapes; length-only strings leave
 	// them out (see the package doc), patterns and formats keep them
 	controls := len(value) > 0
+	if len(value) == 1 && (min > 0 || max >= 0) {
+		// a format or pattern whose strings all have an allowed length
+		// (format "email" with maxLength 254, say): the same DFA as
+		// compiling the intersection, without exploring it
+		if d, s, ok := b.AsDFA(value[0]); ok && s == d.Start {
+			if vd, ok := b.LengthImplied(d, min, max); ok {
+				return l.spelled(b.FromDFA(vd, vd.Start), controls)
+			}
+		}
+	}
 	if min > 0 || max >= 0 || len(value) != 1 {
 		// (pattern and format languages hold only valid UTF-8 already)
 		value = append(value, b.Repeat(b.AnyRune(), min, max))

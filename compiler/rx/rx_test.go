@@ -3,6 +3,7 @@ package rx
 import (
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -338,5 +339,43 @@ func TestTokenClasses(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLengthImplied checks the shortcut against compiling the intersection:
+// the same DFA, classes included, whenever it applies.
+func TestLengthImplied(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	applied := 0
+	for i := 0; i < 400; i++ {
+		b := NewBuilder()
+		x := randExpr(b, r, 4)
+		if i%3 == 0 { // bounded languages too, and a non-ASCII one now and then
+			x = b.Concat(b.Repeat(x, 0, 2), b.Literal("ab"))
+		}
+		if i%17 == 0 {
+			x = b.Or(x, b.RuneRange(0x400, 0x4FF))
+		}
+		d, err := b.Compile(x, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		min, max := r.IntN(3), r.IntN(12)-1
+		got, ok := b.LengthImplied(d, min, max)
+		if !ok {
+			continue
+		}
+		applied++
+		want, err := b.Compile(b.And(b.FromDFA(d, d.Start), b.Repeat(b.AnyRune(), min, max)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() || got.Class != want.Class || got.NumClasses != want.NumClasses ||
+			!slices.Equal(got.Next, want.Next) || !slices.Equal(got.Accept, want.Accept) || got.Start != want.Start || got.bounds != want.bounds {
+			t.Fatalf("%s with length %d..%d: shortcut\n%s%v\nwant\n%s%v", b.String(x), min, max, got, got.Class, want, want.Class)
+		}
+	}
+	if applied < 40 {
+		t.Errorf("the shortcut applied only %d times", applied)
 	}
 }
