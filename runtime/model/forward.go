@@ -202,7 +202,7 @@ type Model struct {
 	Backend backends.Backend
 
 	forward *Exec
-	step    *Exec
+	step    map[bool]*Exec          // by sampling (else greedy)
 	kpos    map[int]*tensors.Tensor // key positions 0..L-1 on the device, per attended length
 
 	// The constraint (constrain.go): mask rows on the device, their count,
@@ -221,7 +221,7 @@ func New(backend backends.Backend, w *Weights) (*Model, error) {
 	if len(w.Tensors) != len(w.Names) {
 		return nil, fmt.Errorf("model.New: %d weight tensors, %d names", len(w.Tensors), len(w.Names))
 	}
-	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}, eos: -1}, nil
+	return &Model{Config: w.Config, Weights: w, Backend: backend, kpos: map[int]*tensors.Tensor{}, step: map[bool]*Exec{}, eos: -1}, nil
 }
 
 // Forward runs the whole sequence (no cache) and returns the logits of
@@ -284,9 +284,9 @@ func (m *Model) Finalize() {
 		m.forward.Finalize()
 		m.forward = nil
 	}
-	if m.step != nil {
-		m.step.Finalize()
-		m.step = nil
+	for k, e := range m.step {
+		e.Finalize()
+		delete(m.step, k)
 	}
 	for k, t := range m.kpos {
 		t.FinalizeAll()

@@ -95,7 +95,10 @@ func bucket(n int) int {
 // random state, the mask rows [R, ⌈V/8⌉] uint8, the row (int32, -1: no
 // constraint), whether EOS is allowed (bool). Outputs: next token, logits
 // [V] (masked), random state, cache….
-func (m *Model) stepGraph(inputs []*Node) []*Node {
+//
+// A greedy program (sampling false) takes the same inputs but only
+// computes the argmax: no softmax, bisection or random draw per step.
+func (m *Model) stepGraph(inputs []*Node, sampling bool) []*Node {
 	cfg := m.Config
 	nw := len(m.Weights.Tensors)
 	w := bindWeights(m.Weights, inputs[:nw])
@@ -132,7 +135,10 @@ func (m *Model) stepGraph(inputs []*Node) []*Node {
 	row := Gather(hidden, Reshape(last, 1)) // [D]
 	logits := Reshape(head(w, Reshape(row, 1, cfg.HiddenSize)), cfg.VocabSize)
 	logits = maskLogits(logits, maskRows, maskRow, eosOK, m.eos)
-	next, newState := sample(logits, temperature, topP, rngState)
+	next, newState := ArgMax(logits, 0, dtypes.Int32), rngState
+	if sampling {
+		next, newState = sample(logits, temperature, topP, rngState)
+	}
 	return append([]*Node{next, logits, newState}, newCache...)
 }
 
@@ -224,12 +230,13 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 	keyLen := min(bucket(c.Len+n), c.MaxLen)
 	padded := make([]int32, n)
 	copy(padded, tokens)
-	if m.step == nil {
-		exec, err := NewExec(m.Backend, m.stepGraph)
+	sampling := s.Temperature > 0
+	if m.step[sampling] == nil {
+		exec, err := NewExec(m.Backend, func(inputs []*Node) []*Node { return m.stepGraph(inputs, sampling) })
 		if err != nil {
 			return 0, nil, err
 		}
-		m.step = exec.WithName("decode_step").SetMaxCache(MaxPrograms)
+		m.step[sampling] = exec.WithName(fmt.Sprintf("decode_step_sampling_%v", sampling)).SetMaxCache(MaxPrograms)
 	}
 	kpos, ok := m.kpos[keyLen]
 	if !ok {
@@ -273,7 +280,7 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 	c.rng = nil
 	args = append(args, padded, int32(c.Len), int32(len(tokens)-1), kpos,
 		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg, m.maskRows, row, eosOK)
-	outs, err := m.step.Exec(args...)
+	outs, err := m.step[sampling].Exec(args...)
 	if err != nil {
 		return 0, nil, fmt.Errorf("decode step: %w", err)
 	}
