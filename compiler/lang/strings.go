@@ -176,7 +176,11 @@ func (l *Lowerer) spelled(value rx.Expr, controls bool) (rx.Expr, error) {
 	for s := 0; s < n; s++ {
 		accept[s*int(k)] = vd.Accept[s]
 	}
-	short := map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+	// short[c] is the byte that the escape \c stands for, 0 if none
+	var short [256]byte
+	for c, v := range map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'} {
+		short[c] = v
+	}
 	hexVal := func(c byte) int {
 		switch {
 		case c >= '0' && c <= '9':
@@ -210,7 +214,7 @@ func (l *Lowerer) spelled(value rx.Expr, controls bool) (rx.Expr, error) {
 			if c == 'u' && controls {
 				return st + 1
 			}
-			if v, ok := short[c]; ok {
+			if v := short[c]; v != 0 {
 				return step(v)
 			}
 		case 2, 3:
