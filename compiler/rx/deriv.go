@@ -8,7 +8,12 @@ func (b *Builder) Deriv(e Expr, c byte) Expr {
 	// The derivative is the same for all bytes of a class of e's
 	// boundaries, so it is cached per node and class.
 	marks := b.boundaries(e)
-	k := classIndex(marks, c)
+	return b.derivClass(e, c, marks, classIndex(marks, c))
+}
+
+// derivClass is Deriv for a caller that knows c's class k among marks, e's
+// boundaries.
+func (b *Builder) derivClass(e Expr, c byte, marks *ByteSet, k int) Expr {
 	if ds := b.nodes[e].derivs; ds != nil && ds[k] >= 0 {
 		return ds[k]
 	}
@@ -72,7 +77,11 @@ func (b *Builder) deriv1(e Expr, c byte) Expr {
 		}
 		return b.concat2(b.Deriv(n.a, c), b.Repeat(n.a, int(n.min)-1, max))
 	case kDFA:
-		return b.FromDFA(b.dfas[n.dfa], b.dfas[n.dfa].Step(n.state, c))
+		t := b.dfas[n.dfa].Step(n.state, c)
+		if t < 0 {
+			return Nothing
+		}
+		return b.intern(node{kind: kDFA, dfa: n.dfa, state: t})
 	}
 	panic("rx: unknown expression kind")
 }

@@ -113,13 +113,16 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 			return nil, b.err
 		}
 		x := states[i]
-		marks := *b.boundaries(x)
+		mp := b.boundaries(x)
+		marks := *mp
 		global = global.Union(marks)
+		k := 0 // class of c among x's marks
 		for w, bits := range marks {
 			for bits != 0 {
 				c := byte(w*64 + mbits.TrailingZeros64(bits))
 				bits &= bits - 1
-				d := b.Deriv(x, c)
+				d := b.derivClass(x, c, mp, k)
+				k++
 				to := int32(-1)
 				if d != Nothing {
 					to = add(d)
