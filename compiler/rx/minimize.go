@@ -20,6 +20,11 @@ func (d *DFA) Minimize() *DFA {
 	if n == 0 {
 		return d
 	}
+	if !forceHopcroft {
+		if keep, order, ok := d.acyclicKeep(); ok {
+			return d.minimizeAcyclic(keep, order)
+		}
+	}
 	// incoming transitions per target, as CSR, each entry (class, source):
 	// inClass/inSrc[inStart[t]:inStart[t+1]]
 	inStart := make([]int32, n+1)
@@ -196,6 +201,133 @@ func (d *DFA) Minimize() *DFA {
 		}
 	}
 	return d.renumber(blockOf, len(first))
+}
+
+// forceHopcroft makes Minimize use partition refinement even for acyclic
+// DFAs (tests compare the two).
+var forceHopcroft = false
+
+// acyclicKeep reports whether the states reachable from the start have no
+// cycle; if so it returns the states to keep (reachable and able to reach
+// acceptance; the start state always) and those states in an order where
+// each comes after its kept successors.
+func (d *DFA) acyclicKeep() (keep []bool, order []int32, ok bool) {
+	n, k := d.NumStates(), d.NumClasses
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]uint8, n)
+	live := make([]bool, n)
+	var post []int32 // reachable states, successors first
+	type frame struct {
+		s int32
+		c int // next class to look at
+	}
+	color[d.Start] = grey
+	stack := []frame{{d.Start, 0}}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		row := d.Next[int(f.s)*k : (int(f.s)+1)*k]
+		pushed := false
+		for f.c < k && !pushed {
+			t := row[f.c]
+			f.c++
+			if t < 0 {
+				continue
+			}
+			switch color[t] {
+			case grey:
+				return nil, nil, false
+			case white:
+				color[t] = grey
+				stack = append(stack, frame{t, 0})
+				pushed = true
+			}
+		}
+		if pushed {
+			continue
+		}
+		s := f.s
+		color[s] = black
+		live[s] = d.Accept[s]
+		for _, t := range row {
+			if t >= 0 && live[t] {
+				live[s] = true
+				break
+			}
+		}
+		post = append(post, s)
+		stack = stack[:len(stack)-1]
+	}
+	live[d.Start] = true // (a start state that cannot reach acceptance stays, with no way on)
+	for _, s := range post {
+		if live[s] {
+			order = append(order, s)
+		}
+	}
+	// reachable and live: reachable through live states too, since every
+	// state on a path to a live state is live
+	return live, order, true
+}
+
+// minimizeAcyclic minimizes an acyclic DFA in one pass over its kept
+// states, successors first (Revuz): two states are equivalent exactly when
+// they agree on acceptance and their successors on every class are
+// equivalent (or both missing), so each state gets the number of its
+// signature. It gives the same partition as the refinement, in O(n·k).
+func (d *DFA) minimizeAcyclic(keep []bool, order []int32) *DFA {
+	n, k := d.NumStates(), d.NumClasses
+	id := make([]int32, n)
+	for s := range id {
+		id[s] = -1
+	}
+	// successor number on class c of a state whose successors are numbered
+	succ := func(s int32, c int) int32 {
+		if t := d.Next[int(s)*k+c]; t >= 0 && keep[t] {
+			return id[t]
+		}
+		return -1
+	}
+	var rep []int32 // the first state of each number
+	var hashes []uint64
+	table := make([]int32, 1<<bits.Len(uint(2*len(order)+1)))
+	mask := len(table) - 1
+	for _, s := range order {
+		h := uint64(1)
+		if d.Accept[s] {
+			h = 2
+		}
+		for c := 0; c < k; c++ {
+			h = (h ^ uint64(uint32(succ(s, c)))) * 0xFF51AFD7ED558CCD
+			h ^= h >> 29
+		}
+		i := int(h) & mask
+		num := int32(-1)
+		for ; table[i] != 0; i = (i + 1) & mask {
+			g := table[i] - 1
+			if hashes[g] != h || d.Accept[rep[g]] != d.Accept[s] {
+				continue
+			}
+			same := true
+			for c := 0; c < k && same; c++ {
+				same = succ(rep[g], c) == succ(s, c)
+			}
+			if same {
+				num = g
+				break
+			}
+		}
+		if num < 0 {
+			num = int32(len(hashes))
+			hashes = append(hashes, h)
+			rep = append(rep, s)
+			table[i] = num + 1
+		}
+		id[s] = num
+	}
+	return d.renumber(id, len(hashes))
 }
 
 // TokenClasses groups states that agree on the liveness of every byte

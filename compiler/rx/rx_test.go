@@ -379,3 +379,45 @@ func TestLengthImplied(t *testing.T) {
 		t.Errorf("the shortcut applied only %d times", applied)
 	}
 }
+
+// TestMinimizeAcyclic compares the one-pass minimization of acyclic DFAs
+// with partition refinement on random DFAs (some with dead and unreachable
+// states).
+func TestMinimizeAcyclic(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	acyclic := 0
+	for i := 0; i < 500; i++ {
+		n, k := 1+r.IntN(40), 1+r.IntN(6)
+		d := &DFA{NumClasses: k, Accept: make([]bool, n), Next: make([]int32, n*k)}
+		for c := 0; c < 256; c++ {
+			d.Class[c] = uint8(c * k / 256)
+			if c == 0 || d.Class[c] != d.Class[c-1] {
+				d.bounds.Add(byte(c))
+			}
+		}
+		for s := 0; s < n; s++ {
+			d.Accept[s] = r.IntN(3) == 0
+			for c := 0; c < k; c++ {
+				d.Next[s*k+c] = -1
+				if s+1 < n && r.IntN(2) == 0 {
+					d.Next[s*k+c] = int32(s + 1 + r.IntN(min(n-s-1, 3+r.IntN(n))))
+				} else if i%5 == 0 && r.IntN(8) == 0 {
+					d.Next[s*k+c] = int32(r.IntN(n)) // now and then a cycle
+				}
+			}
+		}
+		if _, _, ok := d.acyclicKeep(); ok {
+			acyclic++
+		}
+		got := d.Minimize()
+		forceHopcroft = true
+		want := d.Minimize()
+		forceHopcroft = false
+		if got.String() != want.String() || !slices.Equal(got.Next, want.Next) || !slices.Equal(got.Accept, want.Accept) || got.Class != want.Class {
+			t.Fatalf("DFA\n%sminimized\n%swant\n%s", d, got, want)
+		}
+	}
+	if acyclic < 300 {
+		t.Errorf("only %d acyclic DFAs", acyclic)
+	}
+}
