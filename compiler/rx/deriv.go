@@ -5,6 +5,10 @@ import "math/bits"
 // Deriv returns the Brzozowski derivative of e by byte c: the language of
 // the strings w such that c·w is in the language of e.
 func (b *Builder) Deriv(e Expr, c byte) Expr {
+	if n := &b.nodes[e]; n.kind == kDFA {
+		// one table lookup: not worth a memo
+		return b.dfaDeriv(n.dfa, n.state, c)
+	}
 	// The derivative is the same for all bytes of a class of e's
 	// boundaries, so it is cached per node and class.
 	marks := b.boundaries(e)
@@ -77,11 +81,7 @@ func (b *Builder) deriv1(e Expr, c byte) Expr {
 		}
 		return b.concat2(b.Deriv(n.a, c), b.Repeat(n.a, int(n.min)-1, max))
 	case kDFA:
-		t := b.dfas[n.dfa].Step(n.state, c)
-		if t < 0 {
-			return Nothing
-		}
-		return b.intern(node{kind: kDFA, dfa: n.dfa, state: t})
+		return b.dfaDeriv(n.dfa, n.state, c)
 	}
 	panic("rx: unknown expression kind")
 }
@@ -92,6 +92,10 @@ func (b *Builder) deriv1(e Expr, c byte) Expr {
 func (b *Builder) boundaries(e Expr) *ByteSet {
 	if m := b.nodes[e].bounds; m != nil {
 		return m
+	}
+	if n := &b.nodes[e]; n.kind == kDFA && b.dfas[n.dfa].bounds.Has(0) {
+		n.bounds = &b.dfas[n.dfa].bounds // shared: DFAs are not modified
+		return n.bounds
 	}
 	if len(b.setSlab) == 0 {
 		b.setSlab = make([]ByteSet, 256)
@@ -133,4 +137,13 @@ func (b *Builder) exprs(n int) []Expr {
 	s := b.exprSlab[:n:n]
 	b.exprSlab = b.exprSlab[n:]
 	return s
+}
+
+// dfaDeriv is the derivative of state s of embedded DFA number dfa by c.
+func (b *Builder) dfaDeriv(dfa, s int32, c byte) Expr {
+	t := b.dfas[dfa].Step(s, c)
+	if t < 0 {
+		return Nothing
+	}
+	return b.intern(node{kind: kDFA, dfa: dfa, state: t})
 }
