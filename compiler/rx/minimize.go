@@ -37,13 +37,13 @@ func (d *DFA) Minimize() *DFA {
 		inStart[t] += inStart[t-1]
 	}
 	m := inStart[n]
-	inClass := make([]int32, m)
+	inClass := make([]uint8, m) // NumClasses ≤ 256
 	inSrc := make([]int32, m)
 	fill := append([]int32(nil), inStart[:n]...)
 	for s := 0; s < n; s++ {
 		for c, t := range d.Next[s*k : (s+1)*k] {
 			if t >= 0 {
-				inClass[fill[t]] = int32(c)
+				inClass[fill[t]] = uint8(c)
 				inSrc[fill[t]] = int32(s)
 				fill[t]++
 			}
@@ -150,7 +150,7 @@ func (d *DFA) Minimize() *DFA {
 		classes = classes[:0]
 		for _, t := range elems[first[a]:end[a]] {
 			for i := inStart[t]; i < inStart[t+1]; i++ {
-				c := inClass[i]
+				c := int32(inClass[i])
 				if len(bucket[c]) == 0 {
 					classes = append(classes, c)
 				}
