@@ -40,3 +40,45 @@ func Dequantize(packed, absmax *Node, shape []int, dtype dtypes.DType) *Node {
 	}
 	return vals
 }
+
+// RowTimes is x·Wᵀ for one row x [1, in] (float32) and an NF4 matrix W
+// [out, in] given as packed [out·in/2] uint8 and absmax [out·in/64]
+// float32, read packed: it returns [1, out] float32. Each byte's two code
+// values multiply the two activations they belong to, the products are
+// summed per block of 64 weights, and each block sum is scaled by its
+// absmax once (not every weight). It needs in to be a multiple of
+// BlockSize, so that blocks never straddle rows; see RowTimesOK.
+//
+// This is the decode-step path: on an H100 (XLA CUDA plugin) a 14336×4096
+// matrix takes ~37 µs this way against ~137 µs for Dequantize followed by
+// a dot and ~54 µs for the same matrix in bf16; looking up a 256-entry
+// table of code pairs per byte was 3× slower than the two 16-entry
+// lookups, and scaling every product by its absmax 15–35% slower.
+func RowTimes(x, packed, absmax *Node, out, in int) *Node {
+	g := x.Graph()
+	nb, half := in/BlockSize, BlockSize/2
+	if x.DType() != dtypes.Float32 {
+		x = ConvertDType(x, dtypes.Float32)
+	}
+	p := Reshape(packed, out, nb, half)
+	// Division by 16 (not a shift, which not every backend has) gives the
+	// high nibble, the weight at the even column.
+	hi := ConvertDType(Div(p, Scalar(g, dtypes.Uint8, 16)), dtypes.Int32)
+	lo := ConvertDType(BitwiseAnd(p, Scalar(g, dtypes.Uint8, 15)), dtypes.Int32)
+	code := Const(g, Code[:])
+	lookup := func(idx *Node) *Node { // flat indices: simplego's Gather wants rank-2 ones
+		return Reshape(Gather(code, Reshape(idx, out*nb*half, 1)), out, nb, half)
+	}
+	vh, vl := lookup(hi), lookup(lo)
+	xr := Reshape(x, nb, half, 2)
+	xe := BroadcastToDims(Reshape(Slice(xr, AxisRange(), AxisRange(), AxisRange(0, 1)), 1, nb, half), out, nb, half)
+	xo := BroadcastToDims(Reshape(Slice(xr, AxisRange(), AxisRange(), AxisRange(1, 2)), 1, nb, half), out, nb, half)
+	blocks := ReduceSum(Add(Mul(vh, xe), Mul(vl, xo)), 2) // [out, nb]
+	y := ReduceSum(Mul(blocks, Reshape(absmax, out, nb)), 1)
+	return Reshape(y, 1, out)
+}
+
+// RowTimesOK says whether RowTimes handles a matrix of shape [out, in].
+func RowTimesOK(shape []int) bool {
+	return len(shape) == 2 && shape[1]%BlockSize == 0
+}
