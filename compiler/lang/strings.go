@@ -1,6 +1,8 @@
 package lang
 
 import (
+	"sync"
+
 	"github.com/schemac-dev/schemac/compiler/format"
 	"github.com/schemac-dev/schemac/compiler/pattern"
 	"github.com/schemac-dev/schemac/compiler/rx"
@@ -109,6 +111,10 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 			}
 		}
 	}
+	if len(value) == 0 && (max > 0 || (max < 0 && min > 0)) && (max < 0 || min <= max) {
+		// length only: the automaton that spelled builds, built directly
+		return l.countedString(min, max), nil
+	}
 	if min > 0 || max >= 0 || len(value) != 1 {
 		// (pattern and format languages hold only valid UTF-8 already)
 		value = append(value, b.Repeat(b.AnyRune(), min, max))
@@ -145,12 +151,22 @@ func (l *Lowerer) count(m *schema.Value) (int, error) {
 // DFA: every value state s gains helper states for "after \", "after \u",
 // "\u0", "\u00", "\u000" and "\u001" (unreachable ones are trimmed).
 func (l *Lowerer) spelled(value rx.Expr, controls bool) (rx.Expr, error) {
+	sd, err := l.spelledDFA(value, controls)
+	if err != nil {
+		return rx.Nothing, err
+	}
+	b := l.b
+	return b.Concat(b.Byte('"'), b.FromDFA(sd, sd.Start), b.Byte('"')), nil
+}
+
+// spelledDFA is the DFA of spelled's language without the quotes.
+func (l *Lowerer) spelledDFA(value rx.Expr, controls bool) (*rx.DFA, error) {
 	b := l.b
 	vd, start, ok := b.AsDFA(value)
 	if !ok || start != vd.Start {
 		var err error
 		if vd, err = b.Compile(value, rx.Options{}); err != nil {
-			return rx.Nothing, err
+			return nil, err
 		}
 	}
 	n := vd.NumStates()
@@ -248,6 +264,135 @@ func (l *Lowerer) spelled(value rx.Expr, controls bool) (rx.Expr, error) {
 		bounds.Add(c)
 		bounds.Add(c + 1)
 	}
-	sd := rx.BuildWithBounds(n*int(k), vd.Start*k, accept, bounds, next)
-	return b.Concat(b.Byte('"'), b.FromDFA(sd, sd.Start), b.Byte('"')), nil
+	return rx.BuildWithBounds(n*int(k), vd.Start*k, accept, bounds, next), nil
+}
+
+// anyRuneDFA is the value DFA of Repeat(AnyRune(), 0, 1) that Compile
+// builds: the start state, the accepting state after one code point (no
+// way on) and the states inside a multi-byte UTF-8 sequence. Its byte
+// classes are those of the value DFA of every Repeat(AnyRune(), min, max)
+// with max ≠ 0, since the class boundaries of each expression state depend
+// only on which part of a code point it is in, not on the count.
+var anyRuneDFA = sync.OnceValue(func() *rx.DFA {
+	b := rx.NewBuilder()
+	d, err := b.Compile(b.Repeat(b.AnyRune(), 0, 1), rx.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return d
+})
+
+// countedString is spelled(Repeat(AnyRune(), min, max), false) (max > 0,
+// or max < 0 and min > 0; min ≤ max) without compiling the value DFA or
+// minimizing the spelled one: the minimal automaton is known. Per count i
+// of characters so far (0..max, or 0..min where the count stops mattering
+// when max < 0) it has the state between characters (accepting from min
+// on), the state after a backslash and the states inside a multi-byte
+// UTF-8 sequence (those of anyRuneDFA), the same states spelled builds; no
+// two of them accept the same language; at count max only the state
+// between characters is live, and with max < 0 the states inside a
+// character at count min are those at min-1. rx.BuildMinimal numbers the states as
+// Minimize would, and the classes are spelled's, so the DFA is the one
+// spelled returns.
+func (l *Lowerer) countedString(min, max int) rx.Expr {
+	b := l.b
+	sd := countedStringDFA(min, max)
+	return b.Concat(b.Byte('"'), b.FromDFA(sd, sd.Start), b.Byte('"'))
+}
+
+// countedStringDFA is the DFA of countedString's language without the
+// quotes.
+func countedStringDFA(min, max int) *rx.DFA {
+	vd := anyRuneDFA()
+	// vd's states: start (between characters), done (one code point read,
+	// no way on) and the partial sequences, which get slots 2.. per count
+	// (slot 0: between characters, slot 1: after a backslash)
+	nv := int32(vd.NumStates())
+	done := int32(-1)
+	slot := make([]int32, nv)
+	partial := []int32{-1, -1}
+	for s := int32(0); s < nv; s++ {
+		if s == vd.Start {
+			continue
+		}
+		live := false
+		for c := 0; c < 256 && !live; c++ {
+			live = vd.Step(s, byte(c)) >= 0
+		}
+		if vd.Accept[s] && !live {
+			done = s
+			continue
+		}
+		slot[s] = int32(len(partial))
+		partial = append(partial, s)
+	}
+	S := int32(len(partial))
+	last := max // the last count with states of its own
+	if max < 0 {
+		last = min
+	}
+	n := (last + 1) * int(S)
+	accept := make([]bool, n)
+	for i := min; i <= last; i++ {
+		accept[i*int(S)] = true
+	}
+	var short [256]byte
+	for c, v := range map[byte]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'} {
+		short[c] = v
+	}
+	next := func(st int32, c byte) int32 {
+		i, j := st/S, st%S
+		if int(i) == max {
+			return -1
+		}
+		// unbounded: past min the count stops, and the states inside a
+		// character at min are those at min-1 (both lead to min)
+		in := i
+		if max < 0 && int(i) == last {
+			in = i - 1
+		}
+		var t int32
+		switch j {
+		case 0:
+			if c == '\\' {
+				return in*S + 1
+			}
+			if c < 0x20 || c == '"' {
+				return -1
+			}
+			t = vd.Step(vd.Start, c)
+		case 1:
+			v := short[c]
+			if v == 0 {
+				return -1
+			}
+			t = vd.Step(vd.Start, v)
+		default:
+			t = vd.Step(partial[j], c)
+		}
+		switch {
+		case t < 0:
+			return -1
+		case t == done:
+			if int(i) < last {
+				i++
+			}
+			return i * S
+		}
+		return in*S + slot[t]
+	}
+	// the classes of spelled: the value DFA's, refined by the bytes that
+	// escapes single out
+	var bounds rx.ByteSet
+	for c := 1; c < 256; c++ {
+		if vd.Class[c] != vd.Class[c-1] {
+			bounds.Add(byte(c))
+		}
+	}
+	bounds.Add(0x20)
+	for _, c := range []byte(`"\/bfnrtu0123456789abcdefABCDEF`) {
+		bounds.Add(c)
+		bounds.Add(c + 1)
+	}
+	return rx.BuildMinimal(n, 0, accept, bounds, next)
 }

@@ -48,6 +48,57 @@ func BuildWithBounds(n int, start int32, accept []bool, bounds ByteSet, next fun
 	return d.Minimize()
 }
 
+// BuildMinimal is BuildWithBounds for a caller that knows the automaton is
+// already minimal: every state reachable from start can reach acceptance,
+// and no two states reachable from start accept the same language. It
+// skips minimization and only numbers the reachable states breadth-first
+// from the start state, as Minimize does, so the result is the DFA that
+// BuildWithBounds returns.
+func BuildMinimal(n int, start int32, accept []bool, bounds ByteSet, next func(s int32, c byte) int32) *DFA {
+	marks := bounds
+	marks.Add(0)
+	out := &DFA{bounds: marks}
+	cls := -1
+	rep := make([]byte, 0, 256)
+	for c := 0; c < 256; c++ {
+		if marks.Has(byte(c)) {
+			cls++
+			rep = append(rep, byte(c))
+		}
+		out.Class[c] = uint8(cls)
+	}
+	k := cls + 1
+	out.NumClasses = k
+	// breadth-first from start, computing each state's row once
+	newID := make([]int32, n)
+	for i := range newID {
+		newID[i] = -1
+	}
+	order := make([]int32, 1, n)
+	order[0] = start
+	newID[start] = 0
+	out.Next = make([]int32, 0, n*k)
+	out.Accept = make([]bool, 0, n)
+	for i := 0; i < len(order); i++ {
+		s := order[i]
+		out.Accept = append(out.Accept, accept[s])
+		for _, c := range rep {
+			t := next(s, c)
+			if t >= 0 {
+				if id := newID[t]; id >= 0 {
+					t = id
+				} else {
+					newID[t] = int32(len(order))
+					order = append(order, t)
+					t = newID[t]
+				}
+			}
+			out.Next = append(out.Next, t)
+		}
+	}
+	return out
+}
+
 // Quotient returns the DFA of { w : w·c ∈ L(d) }, the right quotient of d's
 // language by the single byte c, with all transitions on c removed. With
 // marker bytes that never occur in UTF-8 (0xFE, 0xFF) this strips an
