@@ -87,6 +87,7 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 	var edgeTo []int32
 	edge0 := []int32{0}
 	var global ByteSet
+	inner := map[[2]int32]*innerStates{} // by (embedded DFA, tail)
 	add := func(x Expr) int32 {
 		if int(x) >= len(ids) {
 			n := len(ids)
@@ -116,6 +117,90 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 		mp := b.boundaries(x)
 		marks := *mp
 		global = global.Union(marks)
+		// Edges are kept run-length: an edge covers the classes up to the
+		// next edge's, so one whose target is the previous edge's adds
+		// nothing.
+		last := int32(-2)
+		edge := func(c byte, to int32) {
+			if to != last {
+				edgeLo = append(edgeLo, c)
+				edgeTo = append(edgeTo, to)
+				last = to
+			}
+		}
+		// A state inside an embedded DFA, x = <dfa:s>·tail, whose classes
+		// are the DFA's (the tail's boundaries are among them, or s is not
+		// accepting), has the derivative <dfa:Step(s,c)>·tail by c, or its
+		// union with the tail's derivative when s accepts: its row is
+		// mostly the DFA's row. The derivatives are not memoized (each state
+		// is differentiated once), and targets that repeat in the row are
+		// interned once.
+		if n := &b.nodes[x]; n.kind == kConcat && b.nodes[n.a].kind == kDFA {
+			an := &b.nodes[n.a]
+			dfa := b.dfas[an.dfa]
+			if dfa.bounds == marks {
+				// (copies: interning below may move b.nodes)
+				di, st, tail, nullable := an.dfa, an.state, n.b, an.nullable
+				row := dfa.Next[int(st)*dfa.NumClasses : (int(st)+1)*dfa.NumClasses]
+				// the states <dfa:t>·tail by t, once the pair has been seen
+				// often enough to pay for the table (at most 16 entries per
+				// visit)
+				pc := inner[[2]int32{di, int32(tail)}]
+				if pc == nil {
+					pc = &innerStates{}
+					inner[[2]int32{di, int32(tail)}] = pc
+				}
+				if pc.visits++; pc.ids == nil && 16*pc.visits >= dfa.NumStates() {
+					pc.ids = make([]int32, dfa.NumStates())
+					for j := range pc.ids {
+						pc.ids[j] = -1
+					}
+				}
+				ids := pc.ids
+				var seen [8][2]int32 // (DFA state, state id) of recent targets
+				nseen, pos := 0, 0
+				k := 0
+				for w, bits := range marks {
+					for bits != 0 {
+						c := byte(w*64 + mbits.TrailingZeros64(bits))
+						bits &= bits - 1
+						t := row[k]
+						k++
+						if nullable {
+							if dt := b.Deriv(tail, c); dt != Nothing {
+								// (as deriv1; with dt = Nothing the union is the first part)
+								edge(c, add(b.Or(b.concat2(b.dfaDeriv(di, st, c), tail), dt)))
+								continue
+							}
+						}
+						to := int32(-1)
+						if t >= 0 && ids != nil {
+							if to = ids[t]; to < 0 {
+								to = add(b.concat2(b.intern(node{kind: kDFA, dfa: di, state: t}), tail))
+								ids[t] = to
+							}
+						} else if t >= 0 {
+							to = -2
+							for _, p := range seen[:nseen] {
+								if p[0] == t {
+									to = p[1]
+									break
+								}
+							}
+							if to == -2 {
+								to = add(b.concat2(b.intern(node{kind: kDFA, dfa: di, state: t}), tail))
+								seen[pos] = [2]int32{t, to}
+								pos = (pos + 1) % len(seen)
+								nseen = min(nseen+1, len(seen))
+							}
+						}
+						edge(c, to)
+					}
+				}
+				edge0 = append(edge0, int32(len(edgeTo)))
+				continue
+			}
+		}
 		k := 0 // class of c among x's marks
 		for w, bits := range marks {
 			for bits != 0 {
@@ -127,8 +212,7 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 				if d != Nothing {
 					to = add(d)
 				}
-				edgeLo = append(edgeLo, c)
-				edgeTo = append(edgeTo, to)
+				edge(c, to)
 			}
 		}
 		edge0 = append(edge0, int32(len(edgeTo)))
@@ -166,6 +250,13 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 	}
 	d.Accept, d.Next, d.Start = accept, next, 0
 	return d.Minimize(), nil
+}
+
+// innerStates maps the states of an embedded DFA to the Compile states
+// <dfa:t>·tail for one tail (-1: not known yet); see Compile.
+type innerStates struct {
+	visits int
+	ids    []int32
 }
 
 // renumber builds a DFA whose states are the images of d's states under img
@@ -241,3 +332,4 @@ func (d *DFA) String() string {
 	}
 	return sb.String()
 }
+
