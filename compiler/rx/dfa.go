@@ -332,4 +332,3 @@ func (d *DFA) String() string {
 	}
 	return sb.String()
 }
-
