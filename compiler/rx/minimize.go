@@ -2,7 +2,9 @@ package rx
 
 import (
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Minimize returns the minimal DFA equivalent to d, without the states
@@ -347,7 +349,9 @@ func (d *DFA) minimizeAcyclic(keep []bool, order []int32) *DFA {
 // a group, and groups are numbered in order of their first state. The map
 // is kept as (value, set of classes) pairs sorted by value, computed from
 // each state's transitions grouped by target, so a level costs about one
-// step per distinct target instead of one per class.
+// step per distinct target instead of one per class. The signatures of a
+// level are computed on several CPUs (ranges of states) for large DFAs; the
+// groups are then numbered in one pass in state order.
 func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 	n, k := d.NumStates(), d.NumClasses
 	W := (k + 63) / 64 // words per class set
@@ -380,40 +384,29 @@ func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 	block := make([]int32, n)
 	nblocks := 1
 	next := make([]int32, n)
-	inCont := make([]uint64, W) // classes with a byte in at[j] and in cont[j]
-	inEnd := make([]uint64, W)  // classes with a byte in at[j], none in cont[j]
-	// signatures of the current level, flat: state s's are
-	// sig[sigStart[s]:sigStart[s+1]], pairs of (value, W words of classes)
-	sigStart := make([]int32, n+1)
-	var sig []uint64
+	// signatures of the current level, per worker (a contiguous range of
+	// states each), flat: state s's are sigs[w][sigLo[s]:sigHi[s]], pairs of
+	// (value, W words of classes), and its hash is sigHash[s]
+	workers := 1
+	if n >= 4096 {
+		workers = min(runtime.GOMAXPROCS(0), 4)
+	}
+	lo := make([]int, workers+1) // worker w has states lo[w]..lo[w+1]-1
+	for w := range lo {
+		lo[w] = w * n / workers
+	}
+	sigs := make([][]uint64, workers)
+	sigLo := make([]int32, n)
+	sigHi := make([]int32, n)
+	sigHash := make([]uint64, n)
 	// open-addressing table of groups by signature hash
 	table := make([]int32, 1<<bits.Len(uint(2*n)))
 	var first []int32   // first state of each group
 	var hashes []uint64 // hash of each group's signature
-	for j := len(at) - 1; j >= 0; j-- {
-		clear(inCont)
-		clear(inEnd)
-		var isAt, isCont [256]bool
-		for c := 0; c < 256; c++ {
-			if at[j].Has(byte(c)) {
-				isAt[d.Class[c]] = true
-			}
-			if cont[j].Has(byte(c)) {
-				isCont[d.Class[c]] = true
-			}
-		}
-		for c := 0; c < k; c++ {
-			if isAt[c] && isCont[c] {
-				inCont[c>>6] |= 1 << (c & 63)
-			} else if isAt[c] {
-				inEnd[c>>6] |= 1 << (c & 63)
-			}
-		}
-		sig = sig[:0]
-		clear(table)
-		first, hashes = first[:0], hashes[:0]
-		mask := len(table) - 1
-		for s := 0; s < n; s++ {
+	// signature computes the signatures and hashes of worker w's states
+	signature := func(w int, inEnd, inCont []uint64) {
+		sig := sigs[w][:0]
+		for s := lo[w]; s < lo[w+1]; s++ {
 			p0 := len(sig)
 			for e := entStart[s]; e < entStart[s+1]; e++ {
 				m := entM[int(e)*W : int(e+1)*W]
@@ -450,20 +443,68 @@ func (d *DFA) TokenClasses(at, cont []ByteSet) ([]int32, int) {
 					}
 				}
 			}
-			sigStart[s+1] = int32(len(sig))
+			sigLo[s], sigHi[s] = int32(p0), int32(len(sig))
 			cur := sig[p0:]
 			h := uint64(len(cur)) * 0x9E3779B97F4A7C15
 			for _, x := range cur {
 				h = (h ^ x) * 0xFF51AFD7ED558CCD
 				h ^= h >> 31
 			}
+			sigHash[s] = h
+		}
+		sigs[w] = sig
+	}
+	var wg sync.WaitGroup
+	for j := len(at) - 1; j >= 0; j-- {
+		inCont := make([]uint64, W) // classes with a byte in at[j] and in cont[j]
+		inEnd := make([]uint64, W)  // classes with a byte in at[j], none in cont[j]
+		var isAt, isCont [256]bool
+		for c := 0; c < 256; c++ {
+			if at[j].Has(byte(c)) {
+				isAt[d.Class[c]] = true
+			}
+			if cont[j].Has(byte(c)) {
+				isCont[d.Class[c]] = true
+			}
+		}
+		for c := 0; c < k; c++ {
+			if isAt[c] && isCont[c] {
+				inCont[c>>6] |= 1 << (c & 63)
+			} else if isAt[c] {
+				inEnd[c>>6] |= 1 << (c & 63)
+			}
+		}
+		for w := 1; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				signature(w, inEnd, inCont)
+			}(w)
+		}
+		signature(0, inEnd, inCont)
+		wg.Wait()
+		// groups, numbered in order of their first state
+		clear(table)
+		first, hashes = first[:0], hashes[:0]
+		mask := len(table) - 1
+		ws := 0 // the worker of s
+		for s := 0; s < n; s++ {
+			for s >= lo[ws+1] {
+				ws++
+			}
+			cur := sigs[ws][sigLo[s]:sigHi[s]]
+			h := sigHash[s]
 			id := int32(-1)
 			i := int(h) & mask
 			for ; table[i] != 0; i = (i + 1) & mask {
 				g := table[i] - 1
 				if hashes[g] == h {
 					f := first[g]
-					if slices.Equal(sig[sigStart[f]:sigStart[f+1]], cur) {
+					wf := 0
+					for int(f) >= lo[wf+1] {
+						wf++
+					}
+					if slices.Equal(sigs[wf][sigLo[f]:sigHi[f]], cur) {
 						id = g
 						break
 					}
