@@ -111,7 +111,7 @@ func (l *Lowerer) str(v *schema.Value, c ctx) (rx.Expr, error) {
 			}
 		}
 	}
-	if len(value) == 0 && (max > 0 || (max < 0 && min > 0)) && (max < 0 || min <= max) {
+	if len(value) == 0 && (max > 0 || (max < 0 && min > 0)) && (max < 0 || min <= max) && min <= maxCounted && max <= maxCounted {
 		// length only: the automaton that spelled builds, built directly
 		return l.countedString(min, max), nil
 	}
@@ -266,6 +266,11 @@ func (l *Lowerer) spelledDFA(value rx.Expr, controls bool) (*rx.DFA, error) {
 	}
 	return rx.BuildWithBounds(n*int(k), vd.Start*k, accept, bounds, next), nil
 }
+
+// maxCounted bounds the counts that countedString builds directly: past
+// it, compiling the value DFA (about 8 states per character) may hit
+// rx.DefaultMaxStates, and the compile must keep failing the same way.
+const maxCounted = 1 << 16
 
 // anyRuneDFA is the value DFA of Repeat(AnyRune(), 0, 1) that Compile
 // builds: the start state, the accepting state after one code point (no
