@@ -143,14 +143,14 @@ func (b *Builder) Compile(e Expr, opt Options) (*DFA, error) {
 				di, st, tail, nullable := an.dfa, an.state, n.b, an.nullable
 				row := dfa.Next[int(st)*dfa.NumClasses : (int(st)+1)*dfa.NumClasses]
 				// the states <dfa:t>·tail by t, once the pair has been seen
-				// often enough to pay for the table (at most 16 entries per
+				// often enough to pay for the table (at most 2 entries per
 				// visit)
 				pc := inner[[2]int32{di, int32(tail)}]
 				if pc == nil {
 					pc = &innerStates{}
 					inner[[2]int32{di, int32(tail)}] = pc
 				}
-				if pc.visits++; pc.ids == nil && 16*pc.visits >= dfa.NumStates() {
+				if pc.visits++; pc.ids == nil && 2*pc.visits >= dfa.NumStates() {
 					pc.ids = make([]int32, dfa.NumStates())
 					for j := range pc.ids {
 						pc.ids[j] = -1
