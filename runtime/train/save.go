@@ -94,7 +94,7 @@ func (t *Trainer) SaveAdapter(dir, base string) error {
 	if err != nil {
 		return err
 	}
-	if err := w.WriteFile(filepath.Join(dir, model.AdapterWeightsFile)); err != nil {
+	if err := writeSafetensors(w, filepath.Join(dir, model.AdapterWeightsFile)); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, model.AdapterConfigFile), append(text, '\n'))
@@ -112,6 +112,9 @@ func writeFileAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
@@ -119,6 +122,15 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// writeSafetensors writes a safetensors file atomically, readable by all
+// (the writer's temporary file is private).
+func writeSafetensors(w *safetensors.Writer, path string) error {
+	if err := w.WriteFile(path); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
 }
 
 // HFConfigJSON is a config.json for cfg that ParseConfig reads back and
@@ -174,7 +186,7 @@ func (t *Trainer) SaveModel(dir string, bf16 bool) error {
 	if err != nil {
 		return err
 	}
-	if err := w.WriteFile(filepath.Join(dir, "model.safetensors")); err != nil {
+	if err := writeSafetensors(w, filepath.Join(dir, "model.safetensors")); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, "config.json"), text)
@@ -300,4 +312,52 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	t.RNG.FinalizeAll()
 	t.Params, t.M, t.V, t.RNG, t.Step = params, ms, vs, rng, meta.Step
 	return nil
+}
+
+// SaveWeights writes dense weights (e.g. a base with an adapter merged by
+// Weights.AddLoRA) as a Hugging Face checkpoint in dir: config.json and
+// model.safetensors in bf16, atomically.
+func SaveWeights(w *model.Weights, dir string) error {
+	if w.Quant != model.Dense || w.LoRAScale != 0 {
+		return fmt.Errorf("saving weights: dense weights without unmerged factors needed")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	shapeOf := map[string][]int{}
+	for _, s := range w.Config.Specs() {
+		shapeOf[s.Name] = s.Shape
+	}
+	out := safetensors.NewWriter()
+	out.Metadata = map[string]string{"format": "pt"}
+	for i, n := range w.Names {
+		t := w.Tensors[i]
+		var err error
+		switch t.DType() {
+		case dtypes.BFloat16:
+			var data []byte
+			err = t.ConstBytes(func(b []byte) { data = append([]byte(nil), b...) })
+			if err == nil {
+				err = out.Add(n, safetensors.BF16, shapeOf[n], data)
+			}
+		case dtypes.Float32:
+			var v []float32
+			if v, err = hostFloats(t); err == nil {
+				err = out.AddFloat32(n, safetensors.BF16, shapeOf[n], v)
+			}
+		default:
+			err = fmt.Errorf("dtype %s", t.DType())
+		}
+		if err != nil {
+			return fmt.Errorf("saving %s: %w", n, err)
+		}
+	}
+	text, err := HFConfigJSON(w.Config, "bfloat16")
+	if err != nil {
+		return err
+	}
+	if err := writeSafetensors(out, filepath.Join(dir, "model.safetensors")); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "config.json"), text)
 }
