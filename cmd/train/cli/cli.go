@@ -80,10 +80,10 @@ const randomStd = 0.02
 
 type options struct {
 	modelName, data, out, quant, lossMode, tokenizer, backend, mergeInto string
-	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery     int
-	lr, alpha, dropout, wd, clip, warmup                                  float64
-	seed                                                                  int64
-	full, resume, skipBad                                                 bool
+	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery    int
+	lr, alpha, dropout, wd, clip, warmup                                 float64
+	seed                                                                 int64
+	full, resume, skipBad                                                bool
 }
 
 type exitError struct {
