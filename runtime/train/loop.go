@@ -171,6 +171,11 @@ func Loop(t *Trainer, log *RunLog, trainSeqs, val []Sequence, o LoopOptions) err
 			return err
 		}
 	}
+	schedule := fmt.Sprintf("batch %d, accumulation %d, pad %d, seed %d, %d sequences", o.Batch, o.Accum, o.PadTo, o.Seed, len(trainSeqs))
+	if t.Step > 0 && t.Schedule != "" && t.Schedule != schedule {
+		return fmt.Errorf("the checkpoint's run fed its data with %s; this run with %s: resume with the same settings and data", t.Schedule, schedule)
+	}
+	t.Schedule = schedule
 	// Entries past the trainer's step come from an interrupted run.
 	for len(log.Steps) > 0 && log.Steps[len(log.Steps)-1].Step > t.Step {
 		log.Steps = log.Steps[:len(log.Steps)-1]

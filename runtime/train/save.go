@@ -200,10 +200,11 @@ const checkpointFormat = "schemac-train-checkpoint/1"
 
 // checkpointMeta is the JSON in the checkpoint's metadata.
 type checkpointMeta struct {
-	Format  string   `json:"format"`
-	Step    int      `json:"step"`
-	Options Options  `json:"options"`
-	Names   []string `json:"names"`
+	Format   string   `json:"format"`
+	Step     int      `json:"step"`
+	Options  Options  `json:"options"`
+	Names    []string `json:"names"`
+	Schedule string   `json:"schedule"`
 }
 
 // SaveCheckpoint writes everything a resumed run needs — parameters,
@@ -237,7 +238,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := w.Add("rng", safetensors.U64, []int{len(rng)}, raw); err != nil {
 		return err
 	}
-	meta, err := json.Marshal(checkpointMeta{Format: checkpointFormat, Step: t.Step, Options: t.Opts, Names: t.Names})
+	meta, err := json.Marshal(checkpointMeta{Format: checkpointFormat, Step: t.Step, Options: t.Opts, Names: t.Names, Schedule: t.Schedule})
 	if err != nil {
 		return err
 	}
@@ -262,9 +263,9 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 		return bad("not a schemac training checkpoint")
 	}
 	o, m := t.Opts, meta.Options
-	if o.Full != m.Full || o.R != m.R || o.Alpha != m.Alpha || !slices.Equal(o.Targets, m.Targets) || !slices.Equal(t.Names, meta.Names) {
-		return bad("written by a run with other settings (full %v, r %d, alpha %g, targets %v; this run: full %v, r %d, alpha %g, targets %v)",
-			m.Full, m.R, m.Alpha, m.Targets, o.Full, o.R, o.Alpha, o.Targets)
+	if o.Full != m.Full || o.R != m.R || o.Alpha != m.Alpha || o.Seed != m.Seed || !slices.Equal(o.Targets, m.Targets) || !slices.Equal(t.Names, meta.Names) {
+		return bad("written by a run with other settings (full %v, r %d, alpha %g, seed %d, targets %v; this run: full %v, r %d, alpha %g, seed %d, targets %v)",
+			m.Full, m.R, m.Alpha, m.Seed, m.Targets, o.Full, o.R, o.Alpha, o.Seed, o.Targets)
 	}
 	load := func(name string, shape []int) (*tensors.Tensor, error) {
 		st, err := f.Tensor(name)
@@ -310,7 +311,7 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 		}
 	}
 	t.RNG.FinalizeAll()
-	t.Params, t.M, t.V, t.RNG, t.Step = params, ms, vs, rng, meta.Step
+	t.Params, t.M, t.V, t.RNG, t.Step, t.Schedule = params, ms, vs, rng, meta.Step, meta.Schedule
 	return nil
 }
 

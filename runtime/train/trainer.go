@@ -100,6 +100,10 @@ type Trainer struct {
 	RNG    *tensors.Tensor   // dropout random state
 	Step   int               // optimizer steps done
 
+	// Schedule names the data order the steps so far followed (set by
+	// Loop, saved in checkpoints): a resumed run must follow the same.
+	Schedule string
+
 	execs map[string]*Exec
 }
 

@@ -125,6 +125,10 @@ func TestTrainResumeAdapter(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(stderr, "-resume") {
 		t.Fatalf("rerun without -resume: exit %d, %s", code, stderr)
 	}
+	code, _, stderr = runCmd(t, append(args, "-steps", "5", "-resume", "-batch", "3")...)
+	if code != ExitFailure || !strings.Contains(stderr, "resume with the same settings") {
+		t.Fatalf("resume with another -batch: exit %d, %s", code, stderr)
+	}
 	code, _, stderr = runCmd(t, append(args, "-steps", "5", "-resume")...)
 	if code != ExitOK || !strings.Contains(stderr, "resuming at step 3") || !strings.Contains(stderr, "step 5/5") {
 		t.Fatalf("resume: exit %d: %s", code, stderr)
