@@ -21,11 +21,11 @@ func TestDotGeneralGradient(t *testing.T) {
 		l, r           []int
 		lc, lb, rc, rb []int
 	}{
-		{[]int{5, 3}, []int{4, 3}, []int{1}, nil, []int{1}, nil},                            // linear
+		{[]int{5, 3}, []int{4, 3}, []int{1}, nil, []int{1}, nil},                             // linear
 		{[]int{2, 3, 6, 4}, []int{2, 3, 5, 4}, []int{3}, []int{0, 1}, []int{3}, []int{0, 1}}, // attention scores
 		{[]int{2, 3, 6, 5}, []int{2, 3, 5, 4}, []int{3}, []int{0, 1}, []int{2}, []int{0, 1}}, // probs × values
-		{[]int{4, 2, 3, 5}, []int{5, 3, 2}, []int{1, 3}, nil, []int{2, 0}, nil},             // unsorted contractions
-		{[]int{3, 4, 2}, []int{2, 6, 3}, []int{2}, []int{0}, []int{0}, []int{2}},            // batch axis last on rhs
+		{[]int{4, 2, 3, 5}, []int{5, 3, 2}, []int{1, 3}, nil, []int{2, 0}, nil},              // unsorted contractions
+		{[]int{3, 4, 2}, []int{2, 6, 3}, []int{2}, []int{0}, []int{0}, []int{2}},             // batch axis last on rhs
 	}
 	r := rand.New(rand.NewPCG(1, 1))
 	random := func(dims []int) *tensors.Tensor {
