@@ -16,9 +16,9 @@ const (
 
 // LossPNG draws the loss curve of a log as a PNG: training loss per step
 // (blue line), evaluation loss (red dots joined by a thin red line), on a
-// light grid with a line every 10% of the step range and every 0.5 (or
-// the power of ten that gives at most 20 lines) of loss, the y axis from
-// 0 to the largest loss. The standard library has no fonts: the numbers
+// light grid with a line every 10% of the step range and every 0.1, 0.2,
+// 0.5, 1, 2, 5, … of loss (the finest with at most 12 lines), the y axis
+// from 0 to the largest loss. The standard library has no fonts: the numbers
 // are in log.json.
 func LossPNG(log *RunLog) ([]byte, error) {
 	img := image.NewRGBA(image.Rect(0, 0, plotW, plotH))
@@ -47,9 +47,9 @@ func LossPNG(log *RunLog) ([]byte, error) {
 	for i := 0; i <= 10; i++ {
 		line(img, x(float64(maxStep)*float64(i)/10), y(0), x(float64(maxStep)*float64(i)/10), y(maxLoss), grid)
 	}
-	step := 0.5
-	for maxLoss/step > 20 {
-		step *= 10
+	step := 0.1 // 0.1, 0.2, 0.5, 1, 2, 5, 10, …: at most 12 lines
+	for mult := 0; maxLoss/step > 12; mult++ {
+		step *= []float64{2, 2.5, 2}[mult%3]
 	}
 	for l := 0.0; l <= maxLoss; l += step {
 		line(img, x(0), y(l), x(float64(maxStep)), y(l), grid)

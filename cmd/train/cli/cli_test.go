@@ -156,6 +156,20 @@ func TestTrainResumeAdapter(t *testing.T) {
 	}
 }
 
+// TestEpochsAccumFullLoss: without -steps, one epoch of 16 train
+// sequences in micro-batches of 2 accumulated by 2 is 4 steps.
+func TestEpochsAccumFullLoss(t *testing.T) {
+	data := writeData(t, 20)
+	code, stdout, stderr := runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-epochs", "1", "-accum", "2", "-loss", "full")...)
+	var summary map[string]any
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &summary) != nil || summary["steps"] != 4.0 {
+		t.Fatalf("exit %d, summary %q, stderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "4 steps of 2×2 sequences") {
+		t.Errorf("stderr %s", stderr)
+	}
+}
+
 // TestFullAndMerge: -full writes a checkpoint that model.ReadConfig and
 // LoadWeights read; -merge-into writes the base with the adapter merged.
 func TestFullAndMerge(t *testing.T) {
