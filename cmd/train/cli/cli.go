@@ -1,0 +1,431 @@
+// Package cli implements cmd/train, supervised fine-tuning of a
+// Mistral-family model on extraction examples with QLoRA (or full-parameter
+// training of small models). cmd/train's main is
+// os.Exit(cli.Run(os.Args[1:], os.Stdout, os.Stderr)).
+//
+//	train -data data.jsonl -o DIR [-model random:tiny|DIR] [-steps N | -epochs 1]
+//	      [-quant nf4|bf16|f32] [-full] [-r 64] [-alpha 16] [-dropout 0.1]
+//	      [-lr 2e-4] [-wd 0.001] [-clip 0.3] [-warmup 0.03] [-batch 4] [-accum 1]
+//	      [-max-len 1024] [-loss completion|full] [-pad 64] [-seed 42]
+//	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
+//	      [-tokenizer FILE] [-backend NAME]
+//
+// The data are JSONL records as cmd/datagen writes them (prompt,
+// completion, split; a record with only text is cut at the cue): the train
+// split trains, the validation split gives the evaluation loss. A sequence
+// is BOS + prompt, the completion tokenized as a continuation, EOS (see
+// package templates), cut to -max-len (the count is reported); the loss
+// covers the completion and EOS, or with -loss full every token after BOS.
+// Batches group sequences of similar length and are padded to a multiple
+// of -pad.
+//
+// The defaults are the article's QLoRA recipe: base frozen in NF4 (bf16
+// compute), LoRA r 64, alpha 16, dropout 0.1 on q/k/v/o/gate/up/down,
+// AdamW lr 2e-4 (weight decay 0.001), global-norm clipping 0.3, constant
+// schedule with 3% warmup, batch 4, one epoch. -full trains every weight in
+// float32 instead (small models, e.g. from -model random:tiny).
+//
+// Progress goes to stderr, one line per step (loss, learning rate,
+// gradient norm, tokens/s, ETA). DIR receives checkpoint.safetensors
+// (every -save-every steps and at the end, written atomically; -resume
+// continues from it exactly), log.json (every step's loss, gradient norm,
+// learning rate, tokens/s, evaluation losses), loss.png, and the result:
+// adapter_config.json + adapter_model.safetensors (a PEFT adapter with
+// peft's tensor names) or, with -full, config.json + model.safetensors.
+// -merge-into OUT also writes the base with the adapter merged as a bf16
+// checkpoint (needs a dense base: -model DIR, or -quant bf16/f32).
+//
+// Exit codes: 0 success; 1 bad usage, unreadable files, or a failure;
+// 2 malformed data; 3 the loss diverged (not finite): the last good
+// checkpoint is kept and named.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // always there; main adds XLA
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/schemac-dev/schemac/runtime/dataset"
+	"github.com/schemac-dev/schemac/runtime/model"
+	"github.com/schemac-dev/schemac/runtime/safetensors"
+	"github.com/schemac-dev/schemac/runtime/tokenizer"
+	"github.com/schemac-dev/schemac/runtime/train"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0
+	ExitFailure  = 1
+	ExitBadData  = 2
+	ExitDiverged = 3
+)
+
+// DefaultTokenizer is the Mistral-7B vocabulary, relative to the
+// repository root.
+const DefaultTokenizer = "testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
+
+// randomStd is the standard deviation of random base weights (Hugging
+// Face's initializer_range).
+const randomStd = 0.02
+
+type options struct {
+	modelName, data, out, quant, lossMode, tokenizer, backend, mergeInto string
+	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery    int
+	lr, alpha, dropout, wd, clip, warmup                                 float64
+	seed                                                                 int64
+	full, resume, skipBad                                                bool
+}
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+
+// Run runs the command and returns its exit code.
+func Run(args []string, stdout, stderr io.Writer) int {
+	o := &options{}
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.modelName, "model", "random:tiny", "base model: a Hugging Face checkpoint directory or random:<config> (random:tiny, random:mistral-7b)")
+	fs.StringVar(&o.data, "data", "", "JSONL data file (cmd/datagen's records)")
+	fs.StringVar(&o.out, "o", "", "output directory: adapter (or model with -full), checkpoint, log.json, loss.png")
+	fs.IntVar(&o.steps, "steps", 0, "optimizer steps (0: -epochs passes over the train split)")
+	fs.IntVar(&o.epochs, "epochs", 1, "passes over the train split when -steps is 0")
+	fs.StringVar(&o.quant, "quant", "", "base storage: nf4 (bf16 compute, the default for LoRA), bf16, f32 (the only choice with -full)")
+	fs.BoolVar(&o.full, "full", false, "full-parameter training (float32) instead of LoRA")
+	fs.IntVar(&o.r, "r", 64, "LoRA rank")
+	fs.Float64Var(&o.alpha, "alpha", 16, "LoRA alpha (scale alpha/r)")
+	fs.Float64Var(&o.dropout, "dropout", 0.1, "LoRA dropout")
+	fs.Float64Var(&o.lr, "lr", 2e-4, "peak learning rate")
+	fs.Float64Var(&o.wd, "wd", 0.001, "AdamW weight decay")
+	fs.Float64Var(&o.clip, "clip", 0.3, "global gradient-norm clipping (0: none)")
+	fs.Float64Var(&o.warmup, "warmup", 0.03, "warmup ratio (linear, then constant)")
+	fs.IntVar(&o.batch, "batch", 4, "sequences per micro-batch")
+	fs.IntVar(&o.accum, "accum", 1, "micro-batches per optimizer step (gradient accumulation)")
+	fs.IntVar(&o.maxLen, "max-len", 1024, "longest sequence in tokens (longer ones are cut, and counted)")
+	fs.StringVar(&o.lossMode, "loss", "completion", "tokens the loss covers: completion (completion and EOS) or full (all after BOS)")
+	fs.IntVar(&o.pad, "pad", 64, "pad batches to a multiple of this many tokens (bounds the compiled shapes)")
+	fs.Int64Var(&o.seed, "seed", 42, "seed of random weights, LoRA initialization, dropout and data order")
+	fs.IntVar(&o.evalEvery, "eval-every", 0, "evaluation loss on the validation split every N steps (0: at the end)")
+	fs.IntVar(&o.saveEvery, "save-every", 0, "checkpoint every N steps (0: at the end only)")
+	fs.BoolVar(&o.resume, "resume", false, "continue from the checkpoint in -o")
+	fs.BoolVar(&o.skipBad, "skip-bad", false, "skip malformed data lines (reported) instead of stopping")
+	fs.StringVar(&o.mergeInto, "merge-into", "", "also write the base with the adapter merged, as a bf16 checkpoint, to this directory")
+	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
+	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go); e.g. xla:/path/to/xla_cuda_plugin.so")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitFailure
+	}
+	if err := run(o, fs.Args(), stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "train:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func usage(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+func run(o *options, extra []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(extra) > 0:
+		return usage("unexpected arguments %q", extra)
+	case o.data == "":
+		return usage("-data is required")
+	case o.out == "":
+		return usage("-o is required")
+	case o.lossMode != "completion" && o.lossMode != "full":
+		return usage("-loss %q: completion or full", o.lossMode)
+	case o.batch <= 0 || o.accum <= 0 || o.maxLen < 2 || o.pad <= 0 || o.steps < 0 || o.epochs <= 0:
+		return usage("-batch, -accum, -pad, -epochs must be positive, -max-len at least 2, -steps not negative")
+	case o.evalEvery < 0 || o.saveEvery < 0:
+		return usage("-eval-every and -save-every must not be negative")
+	}
+	dtype, quant := dtypes.BFloat16, model.NF4
+	switch o.quant {
+	case "":
+		if o.full {
+			dtype, quant = dtypes.Float32, model.Dense
+		}
+	case "nf4":
+	case "bf16":
+		quant = model.Dense
+	case "f32":
+		dtype, quant = dtypes.Float32, model.Dense
+	default:
+		return usage("-quant %q: nf4, bf16 or f32", o.quant)
+	}
+	if o.full && (dtype != dtypes.Float32 || quant != model.Dense) {
+		return usage("-full trains float32 weights: -quant f32 (or none)")
+	}
+	if o.full && o.mergeInto != "" {
+		return usage("-merge-into merges an adapter; -full writes the model itself")
+	}
+	random := strings.HasPrefix(o.modelName, "random:")
+	if o.mergeInto != "" && random && quant != model.Dense {
+		return usage("-merge-into needs a dense base: -model DIR, or -quant bf16/f32")
+	}
+
+	// Configuration and tokenizer, checked before any data or weights.
+	var cfg *model.Config
+	var err error
+	if random {
+		cfg, err = model.NamedConfig(o.modelName)
+	} else {
+		cfg, err = model.ReadConfig(o.modelName)
+	}
+	if err != nil {
+		return err
+	}
+	tokPath := o.tokenizer
+	if tokPath == "" {
+		tokPath = DefaultTokenizer
+		if !random {
+			if p := filepath.Join(o.modelName, "tokenizer.json"); fileExists(p) {
+				tokPath = p
+			}
+		}
+	}
+	tok, err := tokenizer.Load(tokPath)
+	if err != nil {
+		return fmt.Errorf("tokenizer %s: %w", tokPath, err)
+	}
+	if tok.VocabSize() > cfg.VocabSize {
+		return fmt.Errorf("tokenizer %s has %d tokens, the model's vocabulary only %d", tokPath, tok.VocabSize(), cfg.VocabSize)
+	}
+
+	// Data.
+	f, err := os.Open(o.data)
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	recs, bad, err := train.ReadRecords(f, o.data, o.skipBad)
+	f.Close()
+	if err != nil {
+		var le *train.LineError
+		if errors.As(err, &le) {
+			return &exitError{ExitBadData, fmt.Errorf("%w (use -skip-bad to skip malformed lines)", err)}
+		}
+		return err
+	}
+	for _, b := range bad {
+		fmt.Fprintf(stderr, "train: skipped %v\n", b)
+	}
+	var trainRecs, valRecs []dataset.Record
+	for _, r := range recs {
+		switch r.Split {
+		case dataset.Train:
+			trainRecs = append(trainRecs, r)
+		case dataset.Validation:
+			valRecs = append(valRecs, r)
+		}
+	}
+	fullLoss := o.lossMode == "full"
+	trainSeqs, trunc, dropped := train.Tokenize(tok, trainRecs, o.maxLen, fullLoss)
+	valSeqs, vtrunc, vdropped := train.Tokenize(tok, valRecs, o.maxLen, fullLoss)
+	if len(trainSeqs) == 0 {
+		return &exitError{ExitBadData, fmt.Errorf("%s: no training example (%d records in the train split, %d cut to nothing by -max-len %d)", o.data, len(trainRecs), dropped, o.maxLen)}
+	}
+	if trunc+vtrunc+dropped+vdropped > 0 {
+		fmt.Fprintf(stderr, "train: %d sequences longer than -max-len %d were cut (%d train, %d validation); %d had no loss token left and were dropped\n",
+			trunc+vtrunc, o.maxLen, trunc, vtrunc, dropped+vdropped)
+	}
+	steps := o.steps
+	if steps == 0 {
+		steps = train.StepsFor(len(trainSeqs), o.batch, o.accum, o.epochs)
+	}
+
+	// Weights.
+	backend, err := newBackend(o.backend)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	start := time.Now()
+	var base *model.Weights
+	if random {
+		base, err = model.RandomWeights(backend, cfg, dtype, quant, o.seed, randomStd)
+	} else {
+		var set *safetensors.Set
+		if set, err = safetensors.OpenModel(o.modelName); err != nil {
+			return err
+		}
+		base, err = model.LoadWeights(cfg, set, model.LoadOptions{DType: dtype, Quant: quant, Backend: backend})
+		set.Close()
+	}
+	if err != nil {
+		return err
+	}
+	defer base.Finalize()
+	topts := train.DefaultOptions()
+	topts.Full, topts.R, topts.Alpha, topts.Dropout = o.full, o.r, o.alpha, o.dropout
+	topts.LR, topts.WeightDecay, topts.MaxGradNorm, topts.WarmupRatio = o.lr, o.wd, o.clip, o.warmup
+	topts.Steps, topts.Seed = steps, o.seed
+	tr, err := train.New(backend, base, topts)
+	if err != nil {
+		return err
+	}
+	defer tr.Finalize()
+	fmt.Fprintf(stderr, "train: %s (%s %s), %d trainable values, %d train / %d validation sequences, %d steps of %d×%d sequences; weights ready in %v\n",
+		o.modelName, dtype, quantLabel(quant), tr.NumTrainable(), len(trainSeqs), len(valSeqs), steps, o.accum, o.batch, time.Since(start).Round(time.Millisecond))
+
+	log := &train.RunLog{}
+	ckpt := filepath.Join(o.out, train.CheckpointFile)
+	if o.resume {
+		if err := tr.LoadCheckpoint(ckpt); err != nil {
+			return err
+		}
+		if log, err = train.ReadLog(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "train: resuming at step %d from %s\n", tr.Step, ckpt)
+	} else if fileExists(ckpt) {
+		return usage("%s exists: pass -resume to continue that run, or choose another -o", ckpt)
+	}
+	lo := train.LoopOptions{Batch: o.batch, Accum: o.accum, Steps: steps, PadTo: o.pad, EvalEvery: o.evalEvery,
+		SaveEvery: o.saveEvery, Seed: o.seed, Dir: o.out, Progress: stderr}
+	if err := train.Loop(tr, log, trainSeqs, valSeqs, lo); err != nil {
+		var nan *train.NaNError
+		if errors.As(err, &nan) {
+			return &exitError{ExitDiverged, err}
+		}
+		return err
+	}
+
+	// Results.
+	if o.full {
+		err = tr.SaveModel(o.out, false)
+	} else {
+		err = tr.SaveAdapter(o.out, o.modelName)
+	}
+	if err != nil {
+		return err
+	}
+	if png, err := train.LossPNG(log); err == nil {
+		if err := os.WriteFile(filepath.Join(o.out, "loss.png"), png, 0o644); err != nil {
+			return err
+		}
+	}
+	if o.mergeInto != "" {
+		if err := merge(o, backend, cfg, base, dtype); err != nil {
+			return fmt.Errorf("-merge-into %s: %w", o.mergeInto, err)
+		}
+	}
+	summary := map[string]any{"steps": tr.Step, "out": o.out, "trainable": tr.NumTrainable()}
+	if n := len(log.Steps); n > 0 {
+		summary["loss"] = log.Steps[n-1].Loss
+		summary["first_loss"] = log.Steps[0].Loss
+		for i := n - 1; i >= 0; i-- {
+			if e := log.Steps[i].EvalLoss; e != nil {
+				summary["eval_loss"] = *e
+				break
+			}
+		}
+	}
+	text, _ := json.Marshal(summary)
+	fmt.Fprintln(stdout, string(text))
+	return nil
+}
+
+// merge writes the base with the saved adapter merged, in bf16.
+func merge(o *options, backend backends.Backend, cfg *model.Config, base *model.Weights, dtype dtypes.DType) error {
+	var w *model.Weights
+	var err error
+	if strings.HasPrefix(o.modelName, "random:") {
+		// The same random draw as the base.
+		w, err = model.RandomWeights(backend, cfg, dtype, model.Dense, o.seed, randomStd)
+	} else {
+		var set *safetensors.Set
+		if set, err = safetensors.OpenModel(o.modelName); err != nil {
+			return err
+		}
+		w, err = model.LoadWeights(cfg, set, model.LoadOptions{DType: dtypes.BFloat16, Backend: backend})
+		set.Close()
+	}
+	if err != nil {
+		return err
+	}
+	defer w.Finalize()
+	a, err := model.ReadAdapter(o.out, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := w.AddLoRA(backend, a, true); err != nil {
+		return err
+	}
+	if err := train.SaveWeights(w, o.mergeInto); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(o.modelName, "random:") {
+		if text, err := os.ReadFile(filepath.Join(o.modelName, "tokenizer.json")); err == nil {
+			return os.WriteFile(filepath.Join(o.mergeInto, "tokenizer.json"), text, 0o644)
+		}
+	}
+	return nil
+}
+
+func quantLabel(q model.Quant) string {
+	if q == model.Dense {
+		return "dense"
+	}
+	return string(q)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// newBackend makes the GoMLX backend: -backend, else $GOMLX_BACKEND, else
+// the pure-Go one (never a silent fall-through to XLA).
+func newBackend(name string) (b backends.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil { // GoMLX panics for unknown backends
+			b, err = nil, fmt.Errorf("backend %q: %v", name, r)
+		}
+	}()
+	if name == "" {
+		name = os.Getenv("GOMLX_BACKEND")
+	}
+	if name == "" {
+		name = "go"
+	}
+	if name == "go" {
+		// simplego's worker pool can deadlock on few CPUs when parallel
+		// nodes each wait for workers; unlimited parallelism never waits.
+		// simplego announces the setting on stdout, which carries our
+		// summary: it goes to /dev/null.
+		name = "go:parallelism=-1"
+		if null, err := os.Open(os.DevNull); err == nil {
+			saved := os.Stdout
+			os.Stdout = null
+			defer func() { os.Stdout = saved; null.Close() }()
+		}
+	}
+	b, err = backends.NewWithConfig(name)
+	if err != nil {
+		return nil, fmt.Errorf("backend %q: %w", name, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,214 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/schemac-dev/schemac/runtime/dataset"
+	"github.com/schemac-dev/schemac/runtime/model"
+	"github.com/schemac-dev/schemac/runtime/safetensors"
+	"github.com/schemac-dev/schemac/runtime/train"
+)
+
+const tokenizerPath = "../../../testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
+
+func TestMain(m *testing.M) {
+	// Everything runs on the pure-Go backend: nothing may fall through to XLA.
+	os.Setenv("GOMLX_BACKEND", "go")
+	os.Exit(m.Run())
+}
+
+// writeData writes n short records (about 30 tokens each; every fifth is
+// validation) and extra lines to a JSONL file.
+func writeData(t *testing.T, n int, extra ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	for i := range n {
+		prompt := fmt.Sprintf("Person %d is a developer.\nExtracted JSON:\n", i)
+		completion := fmt.Sprintf(`{"id": %d, "role": "developer"}`, i)
+		split := dataset.Train
+		if i%5 == 4 {
+			split = dataset.Validation
+		}
+		b.Write(dataset.Record{ID: i, Split: split, Prompt: prompt, Completion: completion, Text: prompt + completion}.MarshalLine())
+	}
+	for _, e := range extra {
+		b.WriteString(e + "\n")
+	}
+	p := filepath.Join(t.TempDir(), "data.jsonl")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(append([]string{"-tokenizer", tokenizerPath}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// small are the flags that keep a run of random:tiny short on a CPU.
+var small = []string{"-model", "random:tiny", "-batch", "2", "-r", "4", "-pad", "16", "-max-len", "64", "-lr", "1e-2"}
+
+func TestUsageErrors(t *testing.T) {
+	data := writeData(t, 5)
+	out := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-o", out}, "-data is required"},
+		{[]string{"-data", data}, "-o is required"},
+		{[]string{"-data", data, "-o", out, "-quant", "int8"}, `-quant "int8"`},
+		{[]string{"-data", data, "-o", out, "-full", "-quant", "nf4"}, "-full trains float32"},
+		{[]string{"-data", data, "-o", out, "-loss", "some"}, `-loss "some"`},
+		{[]string{"-data", data, "-o", out, "-model", "random:huge"}, `unknown model "random:huge"`},
+		{[]string{"-data", data, "-o", out, "-model", "/nonexistent"}, "/nonexistent"},
+		{[]string{"-data", "/nonexistent.jsonl", "-o", out}, "/nonexistent.jsonl"},
+		{[]string{"-data", data, "-o", out, "-merge-into", out + "/m"}, "-merge-into needs a dense base"},
+		{[]string{"-data", data, "-o", out, "-batch", "0"}, "must be positive"},
+	} {
+		code, _, stderr := runCmd(t, c.args...)
+		if code != ExitFailure || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+func TestBadData(t *testing.T) {
+	data := writeData(t, 10, `{"prompt": "x"`, `{"prompt":"a","completion":"b","split":"dev"}`)
+	code, _, stderr := runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-steps", "1")...)
+	if code != ExitBadData || !strings.Contains(stderr, "data.jsonl:11: ") || !strings.Contains(stderr, "-skip-bad") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	code, stdout, stderr := runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-steps", "1", "-skip-bad")...)
+	if code != ExitOK || !strings.Contains(stderr, "data.jsonl:11: not a data record") || !strings.Contains(stderr, "data.jsonl:12: unknown split") || !strings.Contains(stderr, "skipped") {
+		t.Fatalf("-skip-bad: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// Everything cut away by -max-len.
+	code, _, stderr = runCmd(t, "-model", "random:tiny", "-data", data, "-o", t.TempDir(), "-max-len", "4", "-skip-bad")
+	if code != ExitBadData || !strings.Contains(stderr, "no training example") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestTrainResumeAdapter trains 3 steps with checkpoints, resumes to 5,
+// and loads the adapter with model.ReadAdapter; the log has one entry per
+// step and a second run into the same directory without -resume is
+// refused.
+func TestTrainResumeAdapter(t *testing.T) {
+	data := writeData(t, 20)
+	out := t.TempDir()
+	args := append(small, "-data", data, "-o", out, "-save-every", "1", "-eval-every", "2")
+	code, stdout, stderr := runCmd(t, append(args, "-steps", "3")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "step 3/3") || !strings.Contains(stderr, "tokens/s") || !strings.Contains(stderr, "ETA") {
+		t.Errorf("progress: %s", stderr)
+	}
+	var summary map[string]any
+	if err := json.Unmarshal([]byte(stdout), &summary); err != nil || summary["steps"] != 3.0 {
+		t.Fatalf("summary %q: %v", stdout, err)
+	}
+	code, _, stderr = runCmd(t, append(args, "-steps", "5")...)
+	if code != ExitFailure || !strings.Contains(stderr, "-resume") {
+		t.Fatalf("rerun without -resume: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runCmd(t, append(args, "-steps", "5", "-resume", "-batch", "3")...)
+	if code != ExitFailure || !strings.Contains(stderr, "resume with the same settings") {
+		t.Fatalf("resume with another -batch: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runCmd(t, append(args, "-steps", "5", "-resume")...)
+	if code != ExitOK || !strings.Contains(stderr, "resuming at step 3") || !strings.Contains(stderr, "step 5/5") {
+		t.Fatalf("resume: exit %d: %s", code, stderr)
+	}
+	log, err := train.ReadLog(out)
+	if err != nil || len(log.Steps) != 5 || log.Steps[4].Step != 5 || log.Steps[3].EvalLoss == nil {
+		t.Fatalf("log %+v, %v", log, err)
+	}
+	cfg, _ := model.NamedConfig("random:tiny")
+	a, err := model.ReadAdapter(out, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.R != 4 || a.Alpha != 16 || len(a.Modules()) != 7*cfg.NumLayers {
+		t.Errorf("adapter r %d alpha %g, %d modules", a.R, a.Alpha, len(a.Modules()))
+	}
+	var pc map[string]any
+	text, _ := os.ReadFile(filepath.Join(out, model.AdapterConfigFile))
+	if json.Unmarshal(text, &pc) != nil || pc["task_type"] != "CAUSAL_LM" || pc["peft_type"] != "LORA" {
+		t.Errorf("adapter_config.json: %s", text)
+	}
+	if st, err := os.Stat(filepath.Join(out, "loss.png")); err != nil || st.Size() < 100 {
+		t.Errorf("loss.png: %v", err)
+	}
+}
+
+// TestEpochsAccumFullLoss: without -steps, one epoch of 16 train
+// sequences in micro-batches of 2 accumulated by 2 is 4 steps.
+func TestEpochsAccumFullLoss(t *testing.T) {
+	data := writeData(t, 20)
+	code, stdout, stderr := runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-epochs", "1", "-accum", "2", "-loss", "full")...)
+	var summary map[string]any
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &summary) != nil || summary["steps"] != 4.0 {
+		t.Fatalf("exit %d, summary %q, stderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "4 steps of 2×2 sequences") {
+		t.Errorf("stderr %s", stderr)
+	}
+}
+
+// TestFullAndMerge: -full writes a checkpoint that model.ReadConfig and
+// LoadWeights read; -merge-into writes the base with the adapter merged.
+func TestFullAndMerge(t *testing.T) {
+	data := writeData(t, 10)
+	backend, err := simplego.New("parallelism=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(dir string) *model.Weights {
+		cfg, err := model.ReadConfig(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set, err := safetensors.OpenModel(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer set.Close()
+		w, err := model.LoadWeights(cfg, set, model.LoadOptions{DType: dtypes.Float32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	out := t.TempDir()
+	code, _, stderr := runCmd(t, append(small, "-data", data, "-o", out, "-steps", "2", "-full")...)
+	if code != ExitOK {
+		t.Fatalf("-full: exit %d: %s", code, stderr)
+	}
+	load(out).Finalize()
+
+	out2, merged := t.TempDir(), filepath.Join(t.TempDir(), "merged")
+	code, _, stderr = runCmd(t, append(small, "-data", data, "-o", out2, "-steps", "2", "-quant", "f32", "-merge-into", merged)...)
+	if code != ExitOK {
+		t.Fatalf("-merge-into: exit %d: %s", code, stderr)
+	}
+	w := load(merged)
+	defer w.Finalize()
+	if _, err := model.New(backend, w); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,70 @@
+package train
+
+import (
+	"math"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/schemac-dev/schemac/runtime/model"
+)
+
+func TestMain(m *testing.M) {
+	// Everything runs on the pure-Go backend: nothing may fall through to XLA.
+	os.Setenv("GOMLX_BACKEND", "go")
+	os.Exit(m.Run())
+}
+
+// testBackend is simplego with unlimited parallelism: its worker pool can
+// deadlock on 2 CPUs when nested parallel work waits for workers (see
+// runtime/model's tests).
+var testBackend = sync.OnceValue(func() backends.Backend {
+	b, err := simplego.New("parallelism=-1")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+// microConfig is a model small enough for finite differences.
+func microConfig() *model.Config {
+	return &model.Config{
+		Architecture: "MistralForCausalLM", HiddenSize: 16, NumLayers: 2, NumHeads: 4, NumKVHeads: 2,
+		HeadDim: 4, IntermediateSize: 24, VocabSize: 48, MaxPositionEmbeddings: 64,
+		RMSNormEps: 1e-5, RopeTheta: 10000, SlidingWindow: 4, BOSTokenID: 1, EOSTokenID: 2,
+	}
+}
+
+func randomWeights(t testing.TB, cfg *model.Config, dtype dtypes.DType, quant model.Quant, seed int64, std float64) *model.Weights {
+	t.Helper()
+	w, err := model.RandomWeights(testBackend(), cfg, dtype, quant, seed, std)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func floats(t testing.TB, x *tensors.Tensor) []float32 {
+	t.Helper()
+	v, err := tensors.CopyFlatData[float32](x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+		if math.IsNaN(float64(a[i] - b[i])) {
+			return math.NaN()
+		}
+	}
+	return d
+}

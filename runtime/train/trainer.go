@@ -1,0 +1,534 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/schemac-dev/schemac/runtime/model"
+)
+
+// DefaultTargets are the projections LoRA adapts (the article's recipe).
+var DefaultTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}
+
+// Options are the hyperparameters of a Trainer.
+type Options struct {
+	Full    bool     // train every weight (float32, dense) instead of LoRA factors
+	R       int      // LoRA rank
+	Alpha   float64  // LoRA alpha: the update is (Alpha/R)·B·A
+	Dropout float64  // LoRA dropout on the input of the LoRA path
+	Targets []string // adapted projections by leaf name (q_proj, …); nil: DefaultTargets
+
+	LR          float64 // peak learning rate
+	WeightDecay float64 // AdamW's decoupled weight decay
+	Beta1       float64
+	Beta2       float64
+	Eps         float64
+	MaxGradNorm float64 // global-norm clipping; 0: none
+	WarmupRatio float64 // linear warmup over ceil(WarmupRatio·Steps) steps, then constant
+	Steps       int     // optimizer steps of the run (for the warmup)
+
+	Seed int64 // LoRA initialization and dropout
+}
+
+// DefaultOptions are the article's QLoRA recipe: r 64, alpha 16, dropout
+// 0.1 on q/k/v/o/gate/up/down, AdamW lr 2e-4 (betas 0.9/0.999, eps 1e-8,
+// weight decay 0.001), global-norm clipping at 0.3, constant schedule with
+// 3% warmup.
+func DefaultOptions() Options {
+	return Options{R: 64, Alpha: 16, Dropout: 0.1, LR: 2e-4, WeightDecay: 0.001, Beta1: 0.9, Beta2: 0.999,
+		Eps: 1e-8, MaxGradNorm: 0.3, WarmupRatio: 0.03, Seed: 42}
+}
+
+// LR is the learning rate of optimizer step s (0-based): Hugging Face's
+// get_constant_schedule_with_warmup with ceil(WarmupRatio·Steps) warmup
+// steps, s/warmup during the warmup (so step 0 has rate 0), then LR.
+func (o *Options) LRAt(s int) float64 {
+	warm := o.WarmupSteps()
+	if s < warm {
+		return o.LR * float64(s) / float64(warm)
+	}
+	return o.LR
+}
+
+// WarmupSteps is ceil(WarmupRatio·Steps).
+func (o *Options) WarmupSteps() int { return int(math.Ceil(o.WarmupRatio * float64(o.Steps))) }
+
+func (o *Options) check() error {
+	switch {
+	case !o.Full && o.R <= 0:
+		return fmt.Errorf("LoRA rank r = %d: must be positive", o.R)
+	case !o.Full && !(o.Alpha > 0):
+		return fmt.Errorf("LoRA alpha %g: must be positive", o.Alpha)
+	case o.Dropout < 0 || o.Dropout >= 1:
+		return fmt.Errorf("dropout %g: must be in [0, 1)", o.Dropout)
+	case !(o.LR >= 0) || o.WeightDecay < 0 || o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 || !(o.Eps > 0):
+		return fmt.Errorf("optimizer settings lr %g, weight decay %g, betas %g/%g, eps %g out of range", o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps)
+	case o.MaxGradNorm < 0 || o.WarmupRatio < 0 || o.WarmupRatio > 1:
+		return fmt.Errorf("max grad norm %g / warmup ratio %g out of range", o.MaxGradNorm, o.WarmupRatio)
+	}
+	for _, t := range o.Targets {
+		if !slices.Contains(DefaultTargets, t) {
+			return fmt.Errorf("LoRA target %q is not a layer projection (%s)", t, strings.Join(DefaultTargets, ", "))
+		}
+	}
+	return nil
+}
+
+// Trainer holds the trainable parameters (LoRA factors, or with Full
+// every weight) with their AdamW state and the dropout random state, all
+// on the device, beside the frozen base weights. Each optimizer step is
+// one program (one more per micro-batch with gradient accumulation).
+type Trainer struct {
+	Backend backends.Backend
+	Base    *model.Weights // frozen base (LoRA); with Full only its names and config are used
+	Opts    Options
+
+	Names  []string // trainable tensors: MODULE+model.LoRAA / model.LoRAB, or the weight names (Full)
+	Shapes [][]int
+	Params []*tensors.Tensor // float32
+	M, V   []*tensors.Tensor // AdamW moments
+	RNG    *tensors.Tensor   // dropout random state
+	Step   int               // optimizer steps done
+
+	// Schedule names the data order the steps so far followed (set by
+	// Loop, saved in checkpoints): a resumed run must follow the same.
+	Schedule string
+
+	execs map[string]*Exec
+}
+
+// New makes a Trainer over base weights. For LoRA the factors are
+// initialized as PEFT does (A uniform in ±1/√in, kaiming_uniform with
+// a=√5; B zero), from Opts.Seed. With Full the weights must be dense
+// float32: they become the trainable parameters (the Trainer owns them).
+func New(backend backends.Backend, base *model.Weights, opts Options) (*Trainer, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if opts.Targets == nil {
+		opts.Targets = DefaultTargets
+	}
+	t := &Trainer{Backend: backend, Base: base, Opts: opts, execs: map[string]*Exec{}}
+	cfg := base.Config
+	if base.LoRAScale != 0 {
+		return nil, errors.New("train: the base weights already carry a LoRA adapter")
+	}
+	if opts.Full {
+		if base.DType != dtypes.Float32 || base.Quant != model.Dense {
+			return nil, fmt.Errorf("full-parameter training needs dense float32 weights, not %s %s", base.DType, quantName(base.Quant))
+		}
+		shapeOf := map[string][]int{}
+		for _, s := range cfg.Specs() {
+			shapeOf[s.Name] = s.Shape
+		}
+		t.Names = slices.Clone(base.Names)
+		t.Params = slices.Clone(base.Tensors)
+		for _, n := range t.Names {
+			t.Shapes = append(t.Shapes, shapeOf[n])
+		}
+	} else {
+		r := rand.New(rand.NewPCG(uint64(opts.Seed), 0x10a))
+		for _, s := range cfg.Specs() {
+			if !s.Linear || !slices.Contains(opts.Targets, leaf(s.Name)) {
+				continue
+			}
+			module := strings.TrimSuffix(s.Name, ".weight")
+			out, in := s.Shape[0], s.Shape[1]
+			a := make([]float32, opts.R*in)
+			bound := 1 / math.Sqrt(float64(in))
+			for i := range a {
+				a[i] = float32((2*r.Float64() - 1) * bound)
+			}
+			t.Names = append(t.Names, module+model.LoRAA, module+model.LoRAB)
+			t.Shapes = append(t.Shapes, []int{opts.R, in}, []int{out, opts.R})
+			t.Params = append(t.Params, tensors.FromFlatDataAndDimensions(a, opts.R, in),
+				tensors.FromFlatDataAndDimensions(make([]float32, out*opts.R), out, opts.R))
+		}
+		if len(t.Names) == 0 {
+			return nil, fmt.Errorf("no layer projection matches the LoRA targets %v", opts.Targets)
+		}
+	}
+	for _, s := range t.Shapes {
+		n := 1
+		for _, d := range s {
+			n *= d
+		}
+		t.M = append(t.M, tensors.FromFlatDataAndDimensions(make([]float32, n), s...))
+		t.V = append(t.V, tensors.FromFlatDataAndDimensions(make([]float32, n), s...))
+	}
+	rng, err := RNGStateFromSeed(opts.Seed)
+	if err != nil {
+		return nil, err
+	}
+	t.RNG = rng
+	return t, nil
+}
+
+func quantName(q model.Quant) string {
+	if q == model.Dense {
+		return "dense"
+	}
+	return string(q)
+}
+
+// leaf is the last component of a module or weight name without ".weight".
+func leaf(name string) string {
+	name = strings.TrimSuffix(name, ".weight")
+	return name[strings.LastIndex(name, ".")+1:]
+}
+
+// Scale is the LoRA scale alpha/r.
+func (t *Trainer) Scale() float64 { return t.Opts.Alpha / float64(t.Opts.R) }
+
+// NumTrainable is the number of trainable values.
+func (t *Trainer) NumTrainable() int64 {
+	var n int64
+	for _, s := range t.Shapes {
+		k := int64(1)
+		for _, d := range s {
+			k *= int64(d)
+		}
+		n += k
+	}
+	return n
+}
+
+// Finalize frees the programs and the trainer's tensors (not the base
+// weights, unless Full, where they are the parameters).
+func (t *Trainer) Finalize() {
+	for k, e := range t.execs {
+		e.Finalize()
+		delete(t.execs, k)
+	}
+	for _, ts := range [][]*tensors.Tensor{t.Params, t.M, t.V} {
+		for _, x := range ts {
+			if x != nil {
+				x.FinalizeAll()
+			}
+		}
+	}
+	t.Params, t.M, t.V = nil, nil, nil
+	if t.RNG != nil {
+		t.RNG.FinalizeAll()
+		t.RNG = nil
+	}
+}
+
+// baseTensors are the frozen inputs of every program: none with Full.
+func (t *Trainer) baseTensors() []*tensors.Tensor {
+	if t.Opts.Full {
+		return nil
+	}
+	return t.Base.Tensors
+}
+
+// logitsGraph builds the logits [B·T, V] from the trainable parameters and
+// the base weights; with train, dropout draws from *rng.
+func (t *Trainer) logitsGraph(params, base []*Node, tokens *Node, rng **Node, train bool) *Node {
+	if t.Opts.Full {
+		return model.BatchLogits(t.Base, params, tokens, nil)
+	}
+	lora := &model.LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: t.Scale()}
+	for i, n := range t.Names {
+		if m, ok := strings.CutSuffix(n, model.LoRAA); ok {
+			lora.A[m] = params[i]
+		} else if m, ok := strings.CutSuffix(n, model.LoRAB); ok {
+			lora.B[m] = params[i]
+		}
+	}
+	if p := t.Opts.Dropout; train && p > 0 {
+		lora.Input = func(_ string, x *Node) *Node {
+			var u *Node
+			*rng, u = RandomUniform(*rng, x.Shape())
+			keep := GreaterOrEqual(u, Scalar(x.Graph(), u.DType(), p))
+			return Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
+		}
+	}
+	return model.BatchLogits(t.Base, base, tokens, lora)
+}
+
+// nllSum is the summed negative log-likelihood of labels [B, T] under
+// logits [B·T, V], over the positions where mask [B, T] is 1.
+func nllSum(logits, labels, mask *Node) *Node {
+	g := logits.Graph()
+	n := logits.Shape().Dimensions[0]
+	mx := StopGradient(ReduceAndKeep(logits, ReduceMax, -1))
+	lse := Add(Reshape(mx, n), Log(ReduceSum(Exp(Sub(logits, mx)), -1)))
+	idx := Concatenate([]*Node{Iota(g, shapes.Make(dtypes.Int32, n, 1), 0), Reshape(labels, n, 1)}, -1)
+	picked := Gather(logits, idx) // [n]
+	return ReduceAllSum(Mul(Sub(lse, picked), Reshape(mask, n)))
+}
+
+// The step programs. Inputs, in order: params; m, v (apply); acc (acc);
+// base weights; tokens [B,T] int32, labels [B,T] int32, mask [B,T]
+// float32, invCount (1/targets of the whole step), rng; lr, bc1, bc2
+// (apply). Outputs: with apply params', m', v', nllSum, gradNorm, rng';
+// else acc' (the summed gradients of nllSum·invCount), nllSum, rng'.
+func (t *Trainer) stepGraph(acc, apply bool) func(inputs []*Node) []*Node {
+	return func(inputs []*Node) []*Node {
+		p := len(t.Names)
+		take := func(k int) []*Node { s := inputs[:k]; inputs = inputs[k:]; return s }
+		params := take(p)
+		var m, v, accIn []*Node
+		if apply {
+			m, v = take(p), take(p)
+		}
+		if acc {
+			accIn = take(p)
+		}
+		base := take(len(t.baseTensors()))
+		tokens, labels, mask, invCount, rng := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
+		logits := t.logitsGraph(params, base, tokens, &rng, true)
+		sum := nllSum(logits, labels, mask)
+		grads := Gradient(Mul(sum, invCount), params...)
+		if acc {
+			for i := range grads {
+				grads[i] = Add(accIn[i], grads[i])
+			}
+		}
+		if !apply {
+			return append(grads, sum, rng)
+		}
+		lr, bc1, bc2 := inputs[5], inputs[6], inputs[7]
+		newP, newM, newV, norm := t.adamW(params, m, v, grads, lr, bc1, bc2)
+		out := append(append(newP, newM...), newV...)
+		return append(out, sum, norm, rng)
+	}
+}
+
+// adamW clips the gradients to a global norm and applies torch's AdamW:
+// p ← p·(1−lr·wd); m ← β1·m+(1−β1)·g; v ← β2·v+(1−β2)·g²;
+// p ← p − (lr/bc1)·m/(√v/√bc2 + eps). It returns the norm before clipping.
+func (t *Trainer) adamW(params, m, v, grads []*Node, lr, bc1, bc2 *Node) (newP, newM, newV []*Node, norm *Node) {
+	o := t.Opts
+	g := lr.Graph()
+	sq := ScalarZero(g, dtypes.Float32)
+	for _, gr := range grads {
+		sq = Add(sq, ReduceAllSum(Square(gr)))
+	}
+	norm = Sqrt(sq)
+	clip := ScalarOne(g, dtypes.Float32)
+	if o.MaxGradNorm > 0 {
+		clip = Min(clip, Div(Scalar(g, dtypes.Float32, o.MaxGradNorm), AddScalar(norm, 1e-6)))
+	}
+	decay := OneMinus(MulScalar(lr, o.WeightDecay))
+	stepSize := Div(lr, bc1)
+	sqrtBC2 := Sqrt(bc2)
+	for i, p := range params {
+		gr := Mul(grads[i], clip)
+		mi := Add(MulScalar(m[i], o.Beta1), MulScalar(gr, 1-o.Beta1))
+		vi := Add(MulScalar(v[i], o.Beta2), MulScalar(Square(gr), 1-o.Beta2))
+		denom := AddScalar(Div(Sqrt(vi), sqrtBC2), o.Eps)
+		pi := Sub(Mul(p, decay), Mul(stepSize, Div(mi, denom)))
+		newP, newM, newV = append(newP, pi), append(newM, mi), append(newV, vi)
+	}
+	return newP, newM, newV, norm
+}
+
+func (t *Trainer) exec(key string, build func(inputs []*Node) []*Node) (*Exec, error) {
+	if e, ok := t.execs[key]; ok {
+		return e, nil
+	}
+	e, err := NewExec(t.Backend, build)
+	if err != nil {
+		return nil, err
+	}
+	e = e.WithName("train_" + key).SetMaxCache(maxPrograms)
+	t.execs[key] = e
+	return e, nil
+}
+
+// maxPrograms bounds the programs each kind of step compiles (one per
+// batch shape; batches are padded to a multiple of the pad length).
+const maxPrograms = 64
+
+// StepResult is what one optimizer step reports.
+type StepResult struct {
+	Loss     float64 // mean token loss over the step's targets
+	GradNorm float64 // global gradient norm before clipping
+	LR       float64
+	Targets  int // tokens the loss covered
+	Tokens   int // tokens that are not padding
+}
+
+func donate(t *tensors.Tensor, b backends.Backend) (any, error) {
+	return DonateTensorBuffer(t, b, 0)
+}
+
+// TrainStep runs one optimizer step over the micro-batches (gradient
+// accumulation: the loss is the mean over all their targets).
+func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
+	var res StepResult
+	if len(micro) == 0 {
+		return res, errors.New("train step: no micro-batches")
+	}
+	for _, b := range micro {
+		res.Targets += b.Targets
+		res.Tokens += b.Real
+	}
+	if res.Targets == 0 {
+		return res, errors.New("train step: no token to compute the loss on")
+	}
+	inv := float32(1 / float64(res.Targets))
+	res.LR = t.Opts.LRAt(t.Step)
+	var acc []*tensors.Tensor
+	defer func() {
+		for _, a := range acc {
+			a.FinalizeAll()
+		}
+	}()
+	sum := 0.0
+	for i, b := range micro {
+		apply, hasAcc := i == len(micro)-1, i > 0
+		e, err := t.exec(fmt.Sprintf("step_acc%v_apply%v", hasAcc, apply), t.stepGraph(hasAcc, apply))
+		if err != nil {
+			return res, err
+		}
+		var args []any
+		add := func(ts []*tensors.Tensor, give bool) error {
+			for _, x := range ts {
+				if !give {
+					args = append(args, x)
+					continue
+				}
+				d, err := donate(x, t.Backend)
+				if err != nil {
+					return err
+				}
+				args = append(args, d)
+			}
+			return nil
+		}
+		// Parameters and moments are donated only by the program that
+		// replaces them.
+		if err := add(t.Params, apply); err != nil {
+			return res, err
+		}
+		if apply {
+			if err := add(t.M, true); err != nil {
+				return res, err
+			}
+			if err := add(t.V, true); err != nil {
+				return res, err
+			}
+		}
+		if hasAcc {
+			if err := add(acc, true); err != nil {
+				return res, err
+			}
+			acc = nil
+		}
+		_ = add(t.baseTensors(), false)
+		rng, err := donate(t.RNG, t.Backend)
+		if err != nil {
+			return res, err
+		}
+		args = append(args, tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
+			tensors.FromFlatDataAndDimensions(b.Labels, b.B, b.T),
+			tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T), inv, rng)
+		if apply {
+			s := float64(t.Step + 1)
+			args = append(args, float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s)))
+		}
+		outs, err := e.Exec(args...)
+		if err != nil {
+			return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
+		}
+		p := len(t.Names)
+		if apply {
+			t.Params, t.M, t.V = outs[:p], outs[p:2*p], outs[2*p:3*p]
+			sum += float64(tensors.ToScalar[float32](outs[3*p]))
+			res.GradNorm = float64(tensors.ToScalar[float32](outs[3*p+1]))
+			outs[3*p].FinalizeAll()
+			outs[3*p+1].FinalizeAll()
+			t.RNG = outs[3*p+2]
+		} else {
+			acc = outs[:p]
+			sum += float64(tensors.ToScalar[float32](outs[p]))
+			outs[p].FinalizeAll()
+			t.RNG = outs[p+1]
+		}
+	}
+	t.Step++
+	res.Loss = sum / float64(res.Targets)
+	return res, nil
+}
+
+// EvalLoss is the mean token loss over batches, without dropout.
+func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
+	e, err := t.exec("eval", func(inputs []*Node) []*Node {
+		p, nb := len(t.Names), len(t.baseTensors())
+		tokens, labels, mask := inputs[p+nb], inputs[p+nb+1], inputs[p+nb+2]
+		return []*Node{nllSum(t.logitsGraph(inputs[:p], inputs[p:p+nb], tokens, nil, false), labels, mask)}
+	})
+	if err != nil {
+		return 0, err
+	}
+	sum, n := 0.0, 0
+	for _, b := range batches {
+		if b.Targets == 0 {
+			continue
+		}
+		args := t.args(tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
+			tensors.FromFlatDataAndDimensions(b.Labels, b.B, b.T), tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T))
+		out, err := e.Exec1(args...)
+		if err != nil {
+			return 0, fmt.Errorf("evaluation: %w", err)
+		}
+		sum += float64(tensors.ToScalar[float32](out))
+		out.FinalizeAll()
+		n += b.Targets
+	}
+	if n == 0 {
+		return math.NaN(), nil
+	}
+	return sum / float64(n), nil
+}
+
+func (t *Trainer) args(rest ...any) []any {
+	var args []any
+	for _, x := range t.Params {
+		args = append(args, x)
+	}
+	for _, x := range t.baseTensors() {
+		args = append(args, x)
+	}
+	return append(args, rest...)
+}
+
+// Logits returns the logits [len(tokens), V] of one sequence as the
+// training graph computes them without dropout.
+func (t *Trainer) Logits(tokens []int32) ([][]float32, error) {
+	e, err := t.exec("logits", func(inputs []*Node) []*Node {
+		p, nb := len(t.Names), len(t.baseTensors())
+		return []*Node{t.logitsGraph(inputs[:p], inputs[p:p+nb], inputs[p+nb], nil, false)}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := e.Exec1(t.args(tensors.FromFlatDataAndDimensions(tokens, 1, len(tokens)))...)
+	if err != nil {
+		return nil, err
+	}
+	defer out.FinalizeAll()
+	flat, err := tensors.CopyFlatData[float32](out)
+	if err != nil {
+		return nil, err
+	}
+	v := t.Base.Config.VocabSize
+	rows := make([][]float32, len(tokens))
+	for i := range rows {
+		rows[i] = flat[i*v : (i+1)*v : (i+1)*v]
+	}
+	return rows, nil
+}
