@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -30,7 +29,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego" // always there; main adds XLA
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
@@ -211,7 +209,7 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 
-	backend, err := newBackend(o.backend)
+	backend, err := model.NewBackend(o.backend)
 	if err != nil {
 		return err
 	}
@@ -298,40 +296,6 @@ func statsLine(st model.DecodeStats) string {
 	return fmt.Sprintf("prompt %d tokens, prefill %v; %d tokens in %d steps (%d forced), %v, %.1f tokens/s, finished %v",
 		st.PromptTokens, st.Prefill.Round(time.Microsecond), st.Tokens, st.Steps, st.Forced, st.Decode.Round(time.Microsecond),
 		float64(st.Tokens-1)/st.Decode.Seconds(), st.Finished)
-}
-
-// newBackend makes the GoMLX backend: -backend, else $GOMLX_BACKEND, else
-// the pure-Go one (never a silent fall-through to XLA, which would try to
-// download plugins).
-func newBackend(name string) (b backends.Backend, err error) {
-	defer func() {
-		if r := recover(); r != nil { // GoMLX panics for unknown backends
-			b, err = nil, fmt.Errorf("backend %q: %v", name, r)
-		}
-	}()
-	if name == "" {
-		name = os.Getenv("GOMLX_BACKEND")
-	}
-	if name == "" {
-		name = "go"
-	}
-	if name == "go" {
-		// simplego's worker pool can deadlock on few CPUs when parallel
-		// nodes each wait for workers (seen with LoRA graphs on 2 CPUs);
-		// unlimited parallelism never waits. simplego announces the setting
-		// on stdout, which carries our output: it goes to /dev/null.
-		name = "go:parallelism=-1"
-		if null, err := os.Open(os.DevNull); err == nil {
-			saved := os.Stdout
-			os.Stdout = null
-			defer func() { os.Stdout = saved; null.Close() }()
-		}
-	}
-	b, err = backends.NewWithConfig(name)
-	if err != nil {
-		return nil, fmt.Errorf("backend %q: %w", name, err)
-	}
-	return b, nil
 }
 
 // bench runs o.bench generations of o.maxNew tokens unconstrained (EOS

@@ -256,7 +256,7 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	}
 
 	// Weights.
-	backend, err := newBackend(o.backend)
+	backend, err := model.NewBackend(o.backend)
 	if err != nil {
 		return err
 	}
@@ -395,37 +395,4 @@ func quantLabel(q model.Quant) string {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// newBackend makes the GoMLX backend: -backend, else $GOMLX_BACKEND, else
-// the pure-Go one (never a silent fall-through to XLA).
-func newBackend(name string) (b backends.Backend, err error) {
-	defer func() {
-		if r := recover(); r != nil { // GoMLX panics for unknown backends
-			b, err = nil, fmt.Errorf("backend %q: %v", name, r)
-		}
-	}()
-	if name == "" {
-		name = os.Getenv("GOMLX_BACKEND")
-	}
-	if name == "" {
-		name = "go"
-	}
-	if name == "go" {
-		// simplego's worker pool can deadlock on few CPUs when parallel
-		// nodes each wait for workers; unlimited parallelism never waits.
-		// simplego announces the setting on stdout, which carries our
-		// summary: it goes to /dev/null.
-		name = "go:parallelism=-1"
-		if null, err := os.Open(os.DevNull); err == nil {
-			saved := os.Stdout
-			os.Stdout = null
-			defer func() { os.Stdout = saved; null.Close() }()
-		}
-	}
-	b, err = backends.NewWithConfig(name)
-	if err != nil {
-		return nil, fmt.Errorf("backend %q: %w", name, err)
-	}
-	return b, nil
 }
