@@ -137,3 +137,30 @@ func TestGenerateRealWorld(t *testing.T) {
 		t.Fatalf("go vet of the generated packages failed: %v\n%s", err, out)
 	}
 }
+
+// TestMemberNamesTags: objects whose member names a json tag cannot spell
+// stay raw JSON; the others become structs with the names as tags.
+func TestMemberNamesTags(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		struct_ bool
+	}{
+		{"plain", true}, {"a/b", true}, {"with space", true}, {"名前", true},
+		{"a,b", false}, {`q"uote`, false}, {`back\slash`, false}, {"new\nline", false}, {"", false},
+	} {
+		text, _ := json.Marshal(map[string]any{"type": "object", "properties": map[string]any{c.name: map[string]any{"type": "string"}}})
+		doc, err := schema.Parse(text, "inline.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := generateFor(t, doc, "x")
+		src := string(files[0].Data)
+		hasStruct := !strings.Contains(src, "It holds the JSON text as is")
+		if hasStruct != c.struct_ {
+			t.Errorf("member %q: struct=%v, want %v\n%s", c.name, hasStruct, c.struct_, src)
+		}
+		if c.struct_ && !strings.Contains(src, "`json:\""+c.name+",omitempty\"`") {
+			t.Errorf("member %q: no json tag with the name", c.name)
+		}
+	}
+}

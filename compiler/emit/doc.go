@@ -24,8 +24,10 @@
 //   - integer, number, string and boolean are int64, float64, string and
 //     bool;
 //   - everything else (unions of several JSON types, tuples, objects with
-//     patternProperties or with constrained undeclared members, nullable
-//     items) is json.RawMessage. Such values are still checked exactly by
+//     patternProperties or with constrained undeclared members, objects
+//     with a member name a json tag cannot spell (a comma, a quote, a
+//     backslash, a control character, ""), nullable items) is
+//     json.RawMessage. Such values are still checked exactly by
 //     Validate, through the automaton.
 //
 // Names come from titles, definition names and member paths, through one

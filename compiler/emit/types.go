@@ -3,6 +3,7 @@ package emit
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/schemac-dev/schemac/compiler/schema"
 )
@@ -458,6 +459,11 @@ func (t *typer) object(s *schema.Value, hint string, nullable bool) (*goType, bo
 	if openTyped {
 		return t.raw(s, "an object whose undeclared members are constrained"), nullable, nil
 	}
+	for _, m := range props.Members {
+		if !validTag(m.Key) {
+			return t.raw(s, "an object with a member name that a json tag cannot spell"), nullable, nil
+		}
+	}
 	g := &goType{kind: kStruct, node: s, doc: docOf(s), closed: closed, checks: readChecks(s, kStruct)}
 	g.name = t.names.typeName(hintOr(hint, s))
 	t.byNode[s] = g
@@ -533,6 +539,22 @@ func (t *typer) union(s *schema.Value, hint string) (*goType, error) {
 	t.byNode[s] = u
 	t.named = append(t.named, u)
 	return u, nil
+}
+
+// validTag reports whether encoding/json takes name from a struct tag as
+// written (its isValidTag): not empty, letters, digits and some
+// punctuation only. A comma, a quote or a backslash would change its
+// meaning, so such objects stay raw JSON.
+func validTag(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
 }
 
 func isFalse(v *schema.Value) bool { return v != nil && v.Kind == schema.Bool && !v.Bool }
