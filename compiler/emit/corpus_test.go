@@ -96,8 +96,9 @@ func TestGenerateSuite(t *testing.T) {
 	}
 }
 
-// TestGenerateRealWorld renders the real-world corpus and type-checks the
-// packages with go vet, in a temporary directory inside this module.
+// TestGenerateRealWorld renders the real-world corpus and a few root shapes
+// and type-checks the packages with go vet, in a temporary directory inside
+// this module.
 func TestGenerateRealWorld(t *testing.T) {
 	paths, _ := filepath.Glob("../testdata/realworld/*.schema.json")
 	if len(paths) == 0 {
@@ -117,6 +118,33 @@ func TestGenerateRealWorld(t *testing.T) {
 		pkg := strings.ReplaceAll(strings.TrimSuffix(filepath.Base(p), ".schema.json"), "_", "")
 		files := generateFor(t, doc, pkg)
 		parseGo(t, pkg, files)
+		dir := filepath.Join(tmp, pkg)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dirs = append(dirs, "./"+filepath.ToSlash(dir))
+	}
+	// Root shapes the corpus lacks.
+	for i, text := range []string{
+		`{"oneOf": [{"type": "object", "properties": {"a": {"const": 1}}, "required": ["a"], "additionalProperties": false}, {"type": "object", "properties": {"b": {"type": "string"}}, "additionalProperties": false}]}`,
+		`{"type": "array", "items": {"anyOf": [{"$ref": "#/$defs/p"}, {"$ref": "#/$defs/q"}]}, "$defs": {"p": {"type": "object", "properties": {"p": {"type": "integer"}}, "additionalProperties": false}, "q": {"type": "object", "properties": {"q": {"type": "integer"}}, "additionalProperties": false}}}`,
+		`{"anyOf": [{"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}, {"type": "null"}]}`,
+		`{"type": ["integer", "null"], "minimum": 3}`,
+		`{"type": "object", "additionalProperties": {"type": "array", "items": {"enum": ["x", "y"]}, "minItems": 1}}`,
+		`{"enum": ["a", "b", null]}`,
+		`true`,
+	} {
+		doc, err := schema.Parse([]byte(text), "inline.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkg := "inline" + string(rune('a'+i))
+		files := generateFor(t, doc, pkg)
 		dir := filepath.Join(tmp, pkg)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)

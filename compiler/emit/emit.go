@@ -62,7 +62,7 @@ func Generate(doc *schema.Document, opt Config) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rt.kind != kStruct && rt.kind != kEnum {
+	if rt.kind != kStruct && rt.kind != kEnum && rt.kind != kUnion {
 		rt = &goType{kind: kNamed, name: ty.names.typeName(rootHint), doc: docOf(doc.Root), node: doc.Root, wraps: rt}
 	}
 	s := &source{opt: opt, root: rt, named: ty.named, rootNullable: rootNull}

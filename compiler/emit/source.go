@@ -64,7 +64,7 @@ func (s *source) typesFile() *File {
 	f.Func().Params(Id("v").Op("*").Id(r.name)).Id("Text").Params().Params(Index().Byte(), Error()).Block(
 		Return(Id("spec").Dot("Text").Call(Id("v"))),
 	)
-	if r.kind != kStruct {
+	if r.kind != kStruct && r.kind != kUnion { // those have their own check
 		f.Comment("check runs Validate's cheap checks on v, whose JSON pointer is ptr.")
 		f.Func().Params(Id("v").Op("*").Id(r.name)).Id("check").Params(Id("ptr").String()).Error().BlockFunc(func(g *Group) {
 			checkValue(g, Parens(Op("*").Id("v")), path{Id("ptr")}, r.under(), s.rootNullable, 0)
@@ -81,7 +81,7 @@ func (s *source) typesFile() *File {
 			s.unionType(f, t)
 		}
 	}
-	if r.kind != kStruct && r.kind != kEnum {
+	if r.kind == kNamed {
 		s.rootType(f, r)
 	}
 	return f
