@@ -357,6 +357,10 @@ func bench(o *options, m *model.Model, table *mask.Table, tok *tokenizer.Tokeniz
 		for i, d := range r.prefill {
 			pf[i] = float64(d.Microseconds()) / 1000
 		}
+		if len(r.perTok) == 0 { // every token was forced (-max below the first forced chunk): nothing to time
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t\n", r.name)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.3f\t%d\t%d\t%d\t%d/%d\t\n", r.name, median(pf), 1/median(r.perTok), 1000*median(r.perStep),
 			r.tokens, r.steps, r.tokens-r.steps, r.finished, len(r.prefill))
 	}
