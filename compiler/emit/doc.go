@@ -40,5 +40,8 @@
 // value's decoder text through the compiled automaton (package
 // runtime/contract). Parse decodes strictly (required members present, no
 // null where the schema forbids it, no undeclared members where the schema
-// closes the object) and then validates.
+// closes the object) and then validates. It decodes numbers with
+// encoding/json, so an integer member must be written as digits ("1.0" or
+// "1e2" fail, though JSON Schema counts them as integers); the decoder only
+// writes digits.
 package emit
