@@ -11,6 +11,8 @@ import (
 	"slices"
 
 	"github.com/schemac-dev/schemac/runtime/dataset"
+	"github.com/schemac-dev/schemac/runtime/mask"
+	"github.com/schemac-dev/schemac/runtime/model"
 	"github.com/schemac-dev/schemac/runtime/tokenizer"
 	"github.com/schemac-dev/schemac/templates"
 )
@@ -92,6 +94,11 @@ type Sequence struct {
 	Tokens    []int32
 	Start     int  // index of the first token the loss covers (the first completion token; 1 with full-text loss)
 	Truncated bool // cut to the maximum length
+	// MaskRows (TokenizeMasked only; nil otherwise) holds, per position j,
+	// the row (model.MaskRowEOS) of the schema state in which Tokens[j+1]
+	// is emitted, for the positions predicting the completion and the EOS
+	// after it; -1 elsewhere (the full softmax).
+	MaskRows []int32
 }
 
 // Tokenize turns records into sequences of at most maxLen tokens (longer
@@ -101,6 +108,46 @@ type Sequence struct {
 // loss would cover no token after truncation is dropped (counted in
 // dropped).
 func Tokenize(tok *tokenizer.Tokenizer, recs []dataset.Record, maxLen int, fullLoss bool) (seqs []Sequence, truncated, dropped int) {
+	seqs, truncated, dropped, _ = tokenize(tok, recs, maxLen, fullLoss, nil)
+	return seqs, truncated, dropped
+}
+
+// TokenizeMasked is Tokenize for a loss masked by a schema's table
+// (Options.MaskTable): each sequence also gets its MaskRows, found by
+// running the completion's tokens through the table from its start state
+// (the state before each token gives the row of the position predicting
+// it; the state after the last one, which must be accepting, that of the
+// position predicting EOS). A completion the table refuses — a token not
+// allowed, or a value that ends where the schema does not accept — is an
+// error (a *CompletionError naming the record): completions must be
+// what the constrained decoder writes.
+func TokenizeMasked(tok *tokenizer.Tokenizer, recs []dataset.Record, maxLen int, fullLoss bool, table *mask.Table) (seqs []Sequence, truncated, dropped int, err error) {
+	if table == nil {
+		return nil, 0, 0, errors.New("TokenizeMasked: no mask table")
+	}
+	return tokenize(tok, recs, maxLen, fullLoss, table)
+}
+
+// CompletionError is a completion a mask table refuses.
+type CompletionError struct {
+	ID    int           // the record's id
+	Split dataset.Split // and split
+	Text  string        // the completion
+	Pos   int           // 0-based index of the refused token in the completion's tokens; the token count when it ends too early
+	Err   error
+}
+
+func (e *CompletionError) Error() string {
+	c := e.Text
+	if len(c) > 60 {
+		c = c[:60] + "…"
+	}
+	return fmt.Sprintf("record id %d (%s split, completion %q): the schema's table refuses it at completion token %d: %v", e.ID, e.Split, c, e.Pos, e.Err)
+}
+
+func (e *CompletionError) Unwrap() error { return e.Err }
+
+func tokenize(tok *tokenizer.Tokenizer, recs []dataset.Record, maxLen int, fullLoss bool, table *mask.Table) (seqs []Sequence, truncated, dropped int, err error) {
 	for _, r := range recs {
 		p := tok.Encode(r.Prompt, tokenizer.Default)
 		c := tok.Encode(r.Completion, tokenizer.Continuation)
@@ -116,8 +163,17 @@ func Tokenize(tok *tokenizer.Tokenizer, recs []dataset.Record, maxLen int, fullL
 		if fullLoss {
 			s.Start = 1
 		}
+		if table != nil {
+			if s.MaskRows, err = maskRows(table, r, len(p), c, len(ids)); err != nil {
+				return nil, 0, 0, err
+			}
+		}
 		if maxLen > 0 && len(ids) > maxLen {
 			s.Tokens, s.Truncated = ids[:maxLen], true
+			if s.MaskRows != nil {
+				s.MaskRows = s.MaskRows[:maxLen]
+				s.MaskRows[maxLen-1] = -1 // predicts nothing now
+			}
 			truncated++
 		}
 		if s.Start >= len(s.Tokens) {
@@ -126,7 +182,33 @@ func Tokenize(tok *tokenizer.Tokenizer, recs []dataset.Record, maxLen int, fullL
 		}
 		seqs = append(seqs, s)
 	}
-	return seqs, truncated, dropped
+	return seqs, truncated, dropped, nil
+}
+
+// maskRows walks the completion c (after a prompt of np tokens, in a
+// sequence of n tokens) through table.
+func maskRows(table *mask.Table, r dataset.Record, np int, c []int, n int) ([]int32, error) {
+	rows := make([]int32, n)
+	for i := range rows {
+		rows[i] = -1
+	}
+	fail := func(pos int, err error) error {
+		return &CompletionError{ID: r.ID, Split: r.Split, Text: r.Completion, Pos: pos, Err: err}
+	}
+	s := table.Start()
+	for k, id := range c {
+		rows[np-1+k] = model.MaskRowEOS(table, s)
+		next, err := table.Next(s, id)
+		if err != nil {
+			return nil, fail(k, fmt.Errorf("token %d %q: %w", id, table.TokenBytes(id), err))
+		}
+		s = next
+	}
+	if !table.Accepting(s) {
+		return nil, fail(len(c), errors.New("the completion ends before the value is complete (EOS not allowed there)"))
+	}
+	rows[np-1+len(c)] = model.MaskRowEOS(table, s)
+	return rows, nil
 }
 
 // Batch is B sequences padded to T tokens (a multiple of the pad
@@ -138,6 +220,9 @@ type Batch struct {
 	Mask    []float32 // [B·T]: 1 where the prediction at t counts in the loss
 	Targets int       // number of ones in Mask
 	Real    int       // tokens that are not padding
+	// MaskRows [B·T] are the sequences' MaskRows where Mask is 1, -1
+	// elsewhere; nil when no sequence has them.
+	MaskRows []int32
 }
 
 // MakeBatch pads seqs to a common length, a multiple of padTo (≥ 1).
@@ -152,6 +237,15 @@ func MakeBatch(seqs []Sequence, padTo int) Batch {
 	b.Tokens = make([]int32, b.B*t)
 	b.Labels = make([]int32, b.B*t)
 	b.Mask = make([]float32, b.B*t)
+	for _, s := range seqs {
+		if s.MaskRows != nil {
+			b.MaskRows = make([]int32, b.B*t)
+			for i := range b.MaskRows {
+				b.MaskRows[i] = -1
+			}
+			break
+		}
+	}
 	for i, s := range seqs {
 		row := i * t
 		copy(b.Tokens[row:], s.Tokens)
@@ -161,6 +255,9 @@ func MakeBatch(seqs []Sequence, padTo int) Batch {
 			if j+1 >= s.Start {
 				b.Mask[row+j] = 1
 				b.Targets++
+				if b.MaskRows != nil && s.MaskRows != nil {
+					b.MaskRows[row+j] = s.MaskRows[j]
+				}
 			}
 		}
 	}

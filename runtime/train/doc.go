@@ -9,12 +9,19 @@
 //     tokenization (BOS + prompt with tokenizer.Default, the completion as a
 //     tokenizer.Continuation, EOS; see package templates), truncation,
 //     the loss mask (completion and EOS, or every token after BOS), padded
-//     batches, and Hugging Face's length-grouped order.
+//     batches, and Hugging Face's length-grouped order. TokenizeMasked also
+//     runs each completion through a schema's token table (mask.Table), for
+//     a loss masked by it: per position, the row of the automaton state
+//     the completion has reached (a completion the table refuses is an
+//     error naming the record).
 //   - trainer.go: the Trainer. One optimizer step is one program (one more
 //     per extra micro-batch with gradient accumulation): the logits of a
 //     batch (model.BatchLogits, the model's own graph with the LoRA factors
 //     as separate inputs and dropout on their input path), cross-entropy
-//     summed over the masked tokens and divided by the step's token count,
+//     summed over the masked tokens and divided by the step's token count
+//     (with Options.MaskTable the softmax of completion positions covers
+//     only the tokens the schema allows there: the table's rows are on the
+//     device as bits, model.MaskRowsEOS/AllowedTokens, indexed per position),
 //     gradients by GoMLX's reverse autodiff (graph.Gradient) with respect to
 //     the trainable tensors only, global-norm clipping, torch's AdamW with
 //     decoupled weight decay, and Hugging Face's constant schedule with

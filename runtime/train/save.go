@@ -205,6 +205,7 @@ type checkpointMeta struct {
 	Options  Options  `json:"options"`
 	Names    []string `json:"names"`
 	Schedule string   `json:"schedule"`
+	MaskLoss string   `json:"mask_loss,omitempty"` // Options.maskDesc: the table that masked the loss
 }
 
 // SaveCheckpoint writes everything a resumed run needs — parameters,
@@ -238,7 +239,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	if err := w.Add("rng", safetensors.U64, []int{len(rng)}, raw); err != nil {
 		return err
 	}
-	meta, err := json.Marshal(checkpointMeta{Format: checkpointFormat, Step: t.Step, Options: t.Opts, Names: t.Names, Schedule: t.Schedule})
+	meta, err := json.Marshal(checkpointMeta{Format: checkpointFormat, Step: t.Step, Options: t.Opts, Names: t.Names, Schedule: t.Schedule, MaskLoss: t.Opts.maskDesc()})
 	if err != nil {
 		return err
 	}
@@ -266,6 +267,9 @@ func (t *Trainer) LoadCheckpoint(path string) error {
 	if o.Full != m.Full || o.R != m.R || o.Alpha != m.Alpha || o.Seed != m.Seed || !slices.Equal(o.Targets, m.Targets) || !slices.Equal(t.Names, meta.Names) {
 		return bad("written by a run with other settings (full %v, r %d, alpha %g, seed %d, targets %v; this run: full %v, r %d, alpha %g, seed %d, targets %v)",
 			m.Full, m.R, m.Alpha, m.Seed, m.Targets, o.Full, o.R, o.Alpha, o.Seed, o.Targets)
+	}
+	if d := o.maskDesc(); d != meta.MaskLoss {
+		return bad("written by a run with %s; this run: %s", maskLabel(meta.MaskLoss), maskLabel(d))
 	}
 	load := func(name string, shape []int) (*tensors.Tensor, error) {
 		st, err := f.Tensor(name)
@@ -361,4 +365,11 @@ func SaveWeights(w *model.Weights, dir string) error {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, "config.json"), text)
+}
+
+func maskLabel(desc string) string {
+	if desc == "" {
+		return "the full softmax (no masked loss)"
+	}
+	return "the loss masked by " + desc
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"github.com/schemac-dev/schemac/runtime/mask"
 	"github.com/schemac-dev/schemac/runtime/model"
 )
 
@@ -38,6 +39,17 @@ type Options struct {
 	Steps       int     // optimizer steps of the run (for the warmup)
 
 	Seed int64 // LoRA initialization and dropout
+
+	// MaskTable, when set, masks the loss with a schema's token table: at
+	// every loss position inside the completion the softmax covers only
+	// the tokens the table allows in the state the completion has reached
+	// (EOS only in accepting states); other positions keep the full
+	// softmax. The batches must carry MaskRows (TokenizeMasked with the
+	// same table). The table's vocabulary must be the model's. It is not
+	// saved; checkpoints record MaskName and the table's size, and resume
+	// only with the same.
+	MaskTable *mask.Table `json:"-"`
+	MaskName  string      `json:",omitempty"` // names MaskTable (e.g. the schema) in checkpoints
 }
 
 // DefaultOptions are the article's QLoRA recipe: r 64, alpha 16, dropout
@@ -105,6 +117,9 @@ type Trainer struct {
 	Schedule string
 
 	execs map[string]*Exec
+
+	maskRows *tensors.Tensor // Opts.MaskTable's rows on the device (model.MaskRowsEOS), or nil
+	maskN    int32           // rows in maskRows
 }
 
 // New makes a Trainer over base weights. For LoRA the factors are
@@ -122,6 +137,13 @@ func New(backend backends.Backend, base *model.Weights, opts Options) (*Trainer,
 	cfg := base.Config
 	if base.LoRAScale != 0 {
 		return nil, errors.New("train: the base weights already carry a LoRA adapter")
+	}
+	var maskRows *tensors.Tensor
+	if opts.MaskTable != nil {
+		var err error
+		if maskRows, err = model.MaskRowsEOS(opts.MaskTable, cfg.VocabSize); err != nil {
+			return nil, fmt.Errorf("masked loss: %w", err)
+		}
 	}
 	if opts.Full {
 		if base.DType != dtypes.Float32 || base.Quant != model.Dense {
@@ -171,7 +193,40 @@ func New(backend backends.Backend, base *model.Weights, opts Options) (*Trainer,
 		return nil, err
 	}
 	t.RNG = rng
+	if maskRows != nil {
+		if err := maskRows.MaterializeOnDevice(backend, false, 0); err != nil {
+			return nil, fmt.Errorf("masked loss: %w", err)
+		}
+		maskRows.FinalizeLocal()
+		t.maskRows, t.maskN = maskRows, int32(maskRows.Shape().Dimensions[0])
+	}
 	return t, nil
+}
+
+// maskDesc describes the masked loss for checkpoints ("" when none).
+func (o *Options) maskDesc() string {
+	if o.MaskTable == nil {
+		return ""
+	}
+	tb := o.MaskTable
+	return fmt.Sprintf("%s (%d states, %d rows, %d tokens)", o.MaskName, tb.NumStates, tb.NumRows(), tb.VocabSize)
+}
+
+// maskArgs are the extra inputs of a masked loss for batch b: the device
+// rows and the batch's row indices [B, T] (none without Opts.MaskTable).
+func (t *Trainer) maskArgs(b Batch) ([]any, error) {
+	if t.maskRows == nil {
+		return nil, nil
+	}
+	if len(b.MaskRows) != b.B*b.T {
+		return nil, errors.New("the loss is masked (Options.MaskTable) but the batch has no mask rows: tokenize with TokenizeMasked")
+	}
+	for _, r := range b.MaskRows {
+		if r >= t.maskN {
+			return nil, fmt.Errorf("batch mask row %d out of range (the table has %d): tokenized with another table?", r, t.maskN)
+		}
+	}
+	return []any{t.maskRows, tensors.FromFlatDataAndDimensions(b.MaskRows, b.B, b.T)}, nil
 }
 
 func quantName(q model.Quant) string {
@@ -222,6 +277,10 @@ func (t *Trainer) Finalize() {
 		t.RNG.FinalizeAll()
 		t.RNG = nil
 	}
+	if t.maskRows != nil {
+		t.maskRows.FinalizeAll()
+		t.maskRows = nil
+	}
 }
 
 // baseTensors are the frozen inputs of every program: none with Full.
@@ -269,10 +328,30 @@ func nllSum(logits, labels, mask *Node) *Node {
 	return ReduceAllSum(Mul(Sub(lse, picked), Reshape(mask, n)))
 }
 
+// maskedNLLSum is nllSum with the softmax of each position restricted to
+// the tokens its row allows: rowIdx [B, T] int32 indexes rows
+// (model.MaskRowsEOS, on the device), -1 for the full softmax. The label
+// of a masked position must be allowed there (TokenizeMasked sees to it).
+func maskedNLLSum(logits, labels, mask, rows, rowIdx *Node) *Node {
+	n, v := logits.Shape().Dimensions[0], logits.Shape().Dimensions[1]
+	allowed := model.AllowedTokens(rows, Reshape(rowIdx, n), v)
+	return nllSum(Where(allowed, logits, Infinity(logits.Graph(), logits.DType(), -1)), labels, mask)
+}
+
+// loss is maskedNLLSum when the trainer masks the loss (rows and rowIdx
+// given), else nllSum.
+func loss(logits, labels, mask, rows, rowIdx *Node) *Node {
+	if rows == nil {
+		return nllSum(logits, labels, mask)
+	}
+	return maskedNLLSum(logits, labels, mask, rows, rowIdx)
+}
+
 // The step programs. Inputs, in order: params; m, v (apply); acc (acc);
 // base weights; tokens [B,T] int32, labels [B,T] int32, mask [B,T]
 // float32, invCount (1/targets of the whole step), rng; lr, bc1, bc2
-// (apply). Outputs: with apply params', m', v', nllSum, gradNorm, rng';
+// (apply); with Opts.MaskTable, mask rows and row indices [B,T] int32.
+// Outputs: with apply params', m', v', nllSum, gradNorm, rng';
 // else acc' (the summed gradients of nllSum·invCount), nllSum, rng'.
 func (t *Trainer) stepGraph(acc, apply bool) func(inputs []*Node) []*Node {
 	return func(inputs []*Node) []*Node {
@@ -288,8 +367,16 @@ func (t *Trainer) stepGraph(acc, apply bool) func(inputs []*Node) []*Node {
 		}
 		base := take(len(t.baseTensors()))
 		tokens, labels, mask, invCount, rng := inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]
+		var rows, rowIdx *Node
+		if t.maskRows != nil {
+			k := 5
+			if apply {
+				k = 8
+			}
+			rows, rowIdx = inputs[k], inputs[k+1]
+		}
 		logits := t.logitsGraph(params, base, tokens, &rng, true)
-		sum := nllSum(logits, labels, mask)
+		sum := loss(logits, labels, mask, rows, rowIdx)
 		grads := Gradient(Mul(sum, invCount), params...)
 		if acc {
 			for i := range grads {
@@ -388,6 +475,15 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 		}
 	}()
 	sum := 0.0
+	// Every batch is checked before the first program runs (and changes
+	// the random state).
+	maskArgs := make([][]any, len(micro))
+	for i, b := range micro {
+		var err error
+		if maskArgs[i], err = t.maskArgs(b); err != nil {
+			return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
+		}
+	}
 	for i, b := range micro {
 		apply, hasAcc := i == len(micro)-1, i > 0
 		e, err := t.exec(fmt.Sprintf("step_acc%v_apply%v", hasAcc, apply), t.stepGraph(hasAcc, apply))
@@ -440,6 +536,7 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 			s := float64(t.Step + 1)
 			args = append(args, float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s)))
 		}
+		args = append(args, maskArgs[i]...)
 		outs, err := e.Exec(args...)
 		if err != nil {
 			return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
@@ -464,12 +561,17 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 	return res, nil
 }
 
-// EvalLoss is the mean token loss over batches, without dropout.
+// EvalLoss is the mean token loss over batches, without dropout (masked
+// as in training with Opts.MaskTable).
 func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 	e, err := t.exec("eval", func(inputs []*Node) []*Node {
 		p, nb := len(t.Names), len(t.baseTensors())
 		tokens, labels, mask := inputs[p+nb], inputs[p+nb+1], inputs[p+nb+2]
-		return []*Node{nllSum(t.logitsGraph(inputs[:p], inputs[p:p+nb], tokens, nil, false), labels, mask)}
+		var rows, rowIdx *Node
+		if t.maskRows != nil {
+			rows, rowIdx = inputs[p+nb+3], inputs[p+nb+4]
+		}
+		return []*Node{loss(t.logitsGraph(inputs[:p], inputs[p:p+nb], tokens, nil, false), labels, mask, rows, rowIdx)}
 	})
 	if err != nil {
 		return 0, err
@@ -479,8 +581,12 @@ func (t *Trainer) EvalLoss(batches []Batch) (float64, error) {
 		if b.Targets == 0 {
 			continue
 		}
-		args := t.args(tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
-			tensors.FromFlatDataAndDimensions(b.Labels, b.B, b.T), tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T))
+		maskArgs, err := t.maskArgs(b)
+		if err != nil {
+			return 0, fmt.Errorf("evaluation: %w", err)
+		}
+		args := t.args(append([]any{tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
+			tensors.FromFlatDataAndDimensions(b.Labels, b.B, b.T), tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T)}, maskArgs...)...)
 		out, err := e.Exec1(args...)
 		if err != nil {
 			return 0, fmt.Errorf("evaluation: %w", err)

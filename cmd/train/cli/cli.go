@@ -9,6 +9,7 @@
 //	      [-max-len 1024] [-loss completion|full] [-pad 64] [-seed 42]
 //	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
 //	      [-tokenizer FILE] [-backend NAME]
+//	      [-mask-loss [-schema userprofile|invoice|supportticket|functioncall]]
 //
 // The data are JSONL records as cmd/datagen writes them (prompt,
 // completion, split; a record with only text is cut at the cue): the train
@@ -18,6 +19,19 @@
 // covers the completion and EOS, or with -loss full every token after BOS.
 // Batches group sequences of similar length and are padded to a multiple
 // of -pad.
+//
+// -mask-loss applies the token masks of a generated schema package
+// (-schema, default userprofile) to the loss: at every loss position
+// inside the completion the softmax covers only the tokens the schema's
+// table allows in the state the completion has reached (EOS only where
+// the value is complete), so capacity goes to content, not punctuation;
+// other positions (the prompt, with -loss full) keep the full softmax. The
+// table must be compiled for the tokenizer in use (same fingerprint and
+// vocabulary size as the model), and every completion must be one the
+// table accepts: one it refuses is malformed data (exit 2, naming the
+// record). Evaluation losses are masked the same way, so they are not
+// comparable with those of an unmasked run; a checkpoint resumes only
+// with the same masking.
 //
 // The defaults are the article's QLoRA recipe: base frozen in NF4 (bf16
 // compute), LoRA r 64, alpha 16, dropout 0.1 on q/k/v/o/gate/up/down,
@@ -46,8 +60,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +71,12 @@ import (
 	_ "github.com/gomlx/gomlx/backends/simplego" // always there; main adds XLA
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
+	"github.com/schemac-dev/schemac/gen/functioncall"
+	"github.com/schemac-dev/schemac/gen/invoice"
+	"github.com/schemac-dev/schemac/gen/supportticket"
+	"github.com/schemac-dev/schemac/gen/userprofile"
 	"github.com/schemac-dev/schemac/runtime/dataset"
+	"github.com/schemac-dev/schemac/runtime/mask"
 	"github.com/schemac-dev/schemac/runtime/model"
 	"github.com/schemac-dev/schemac/runtime/safetensors"
 	"github.com/schemac-dev/schemac/runtime/tokenizer"
@@ -79,11 +100,26 @@ const DefaultTokenizer = "testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
 const randomStd = 0.02
 
 type options struct {
-	modelName, data, out, quant, lossMode, tokenizer, backend, mergeInto string
-	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery    int
-	lr, alpha, dropout, wd, clip, warmup                                 float64
-	seed                                                                 int64
-	full, resume, skipBad                                                bool
+	modelName, data, out, quant, lossMode, tokenizer, backend, mergeInto, schema string
+	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery            int
+	lr, alpha, dropout, wd, clip, warmup                                         float64
+	seed                                                                         int64
+	full, resume, skipBad, maskLoss                                              bool
+}
+
+// schemas are the generated packages -mask-loss knows, by name (as in
+// cmd/extract).
+var schemas = map[string]func(vocabFingerprint string) (*mask.Table, error){
+	"userprofile":   userprofile.TableFor,
+	"invoice":       invoice.TableFor,
+	"supportticket": supportticket.TableFor,
+	"functioncall":  functioncall.TableFor,
+}
+
+func schemaNames() []string {
+	ns := slices.Collect(maps.Keys(schemas))
+	slices.Sort(ns)
+	return ns
 }
 
 type exitError struct {
@@ -124,6 +160,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.skipBad, "skip-bad", false, "skip malformed data lines (reported) instead of stopping")
 	fs.StringVar(&o.mergeInto, "merge-into", "", "also write the base with the adapter merged, as a bf16 checkpoint, to this directory")
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
+	fs.BoolVar(&o.maskLoss, "mask-loss", false, "restrict the softmax of completion positions to the tokens the schema allows there (see -schema)")
+	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package whose token masks -mask-loss applies: "+strings.Join(schemaNames(), ", "))
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go); e.g. xla:/path/to/xla_cuda_plugin.so")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -160,6 +198,8 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 		return usage("-batch, -accum, -pad, -epochs must be positive, -max-len at least 2, -steps not negative")
 	case o.evalEvery < 0 || o.saveEvery < 0:
 		return usage("-eval-every and -save-every must not be negative")
+	case o.maskLoss && schemas[o.schema] == nil:
+		return usage("-schema %q: one of %s", o.schema, strings.Join(schemaNames(), ", "))
 	}
 	dtype, quant := dtypes.BFloat16, model.NF4
 	switch o.quant {
@@ -213,6 +253,16 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	if tok.VocabSize() > cfg.VocabSize {
 		return fmt.Errorf("tokenizer %s has %d tokens, the model's vocabulary only %d", tokPath, tok.VocabSize(), cfg.VocabSize)
 	}
+	var table *mask.Table
+	if o.maskLoss {
+		if table, err = schemas[o.schema](tok.Fingerprint()); err != nil {
+			return fmt.Errorf("-mask-loss: schema %s: %w", o.schema, err)
+		}
+		if table.VocabSize != tok.VocabSize() || table.VocabSize != cfg.VocabSize {
+			return fmt.Errorf("-mask-loss: schema %s's table is for a vocabulary of %d tokens; tokenizer %s has %d, the model %d",
+				o.schema, table.VocabSize, tokPath, tok.VocabSize(), cfg.VocabSize)
+		}
+	}
 
 	// Data.
 	f, err := os.Open(o.data)
@@ -241,8 +291,19 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fullLoss := o.lossMode == "full"
-	trainSeqs, trunc, dropped := train.Tokenize(tok, trainRecs, o.maxLen, fullLoss)
-	valSeqs, vtrunc, vdropped := train.Tokenize(tok, valRecs, o.maxLen, fullLoss)
+	var trainSeqs, valSeqs []train.Sequence
+	var trunc, dropped, vtrunc, vdropped int
+	if table != nil {
+		if trainSeqs, trunc, dropped, err = train.TokenizeMasked(tok, trainRecs, o.maxLen, fullLoss, table); err == nil {
+			valSeqs, vtrunc, vdropped, err = train.TokenizeMasked(tok, valRecs, o.maxLen, fullLoss, table)
+		}
+		if err != nil {
+			return &exitError{ExitBadData, fmt.Errorf("%s: -mask-loss with schema %s: %w", o.data, o.schema, err)}
+		}
+	} else {
+		trainSeqs, trunc, dropped = train.Tokenize(tok, trainRecs, o.maxLen, fullLoss)
+		valSeqs, vtrunc, vdropped = train.Tokenize(tok, valRecs, o.maxLen, fullLoss)
+	}
 	if len(trainSeqs) == 0 {
 		return &exitError{ExitBadData, fmt.Errorf("%s: no training example (%d records in the train split, %d cut to nothing by -max-len %d)", o.data, len(trainRecs), dropped, o.maxLen)}
 	}
@@ -281,6 +342,9 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	topts.Full, topts.R, topts.Alpha, topts.Dropout = o.full, o.r, o.alpha, o.dropout
 	topts.LR, topts.WeightDecay, topts.MaxGradNorm, topts.WarmupRatio = o.lr, o.wd, o.clip, o.warmup
 	topts.Steps, topts.Seed = steps, o.seed
+	if table != nil {
+		topts.MaskTable, topts.MaskName = table, o.schema
+	}
 	tr, err := train.New(backend, base, topts)
 	if err != nil {
 		return err
@@ -288,6 +352,9 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	defer tr.Finalize()
 	fmt.Fprintf(stderr, "train: %s (%s %s), %d trainable values, %d train / %d validation sequences, %d steps of %d×%d sequences; weights ready in %v\n",
 		o.modelName, dtype, quantLabel(quant), tr.NumTrainable(), len(trainSeqs), len(valSeqs), steps, o.accum, o.batch, time.Since(start).Round(time.Millisecond))
+	if table != nil {
+		fmt.Fprintf(stderr, "train: loss masked by schema %s's tables (%d states, %d rows)\n", o.schema, table.NumStates, table.NumRows())
+	}
 
 	log := &train.RunLog{}
 	ckpt := filepath.Join(o.out, train.CheckpointFile)
