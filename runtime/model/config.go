@@ -56,6 +56,19 @@ type hfConfig struct {
 	EOSTokenID            json.RawMessage `json:"eos_token_id"`
 }
 
+// IsNamed reports whether a -model value names a built-in configuration
+// ("random:…") rather than a checkpoint directory.
+func IsNamed(model string) bool { return strings.HasPrefix(model, "random:") }
+
+// ConfigFor is the configuration of a -model value: a named one
+// (NamedConfig) or a checkpoint's config.json (ReadConfig).
+func ConfigFor(model string) (*Config, error) {
+	if IsNamed(model) {
+		return NamedConfig(model)
+	}
+	return ReadConfig(model)
+}
+
 // ReadConfig reads config.json from a checkpoint directory (or the file
 // itself) and checks it.
 func ReadConfig(path string) (*Config, error) {

@@ -153,14 +153,8 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 
 	// Everything that can be checked is checked before any heavy work.
-	random := strings.HasPrefix(o.model, "random:")
-	var cfg *model.Config
-	var err error
-	if random {
-		cfg, err = model.NamedConfig(o.model)
-	} else {
-		cfg, err = model.ReadConfig(o.model)
-	}
+	random := model.IsNamed(o.model)
+	cfg, err := model.ConfigFor(o.model)
 	if err != nil {
 		return err
 	}

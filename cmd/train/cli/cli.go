@@ -221,19 +221,13 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	if o.full && o.mergeInto != "" {
 		return usage("-merge-into merges an adapter; -full writes the model itself")
 	}
-	random := strings.HasPrefix(o.modelName, "random:")
+	random := model.IsNamed(o.modelName)
 	if o.mergeInto != "" && random && quant != model.Dense {
 		return usage("-merge-into needs a dense base: -model DIR, or -quant bf16/f32")
 	}
 
 	// Configuration and tokenizer, checked before any data or weights.
-	var cfg *model.Config
-	var err error
-	if random {
-		cfg, err = model.NamedConfig(o.modelName)
-	} else {
-		cfg, err = model.ReadConfig(o.modelName)
-	}
+	cfg, err := model.ConfigFor(o.modelName)
 	if err != nil {
 		return err
 	}
@@ -418,7 +412,7 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 func merge(o *options, backend backends.Backend, cfg *model.Config, base *model.Weights, dtype dtypes.DType) error {
 	var w *model.Weights
 	var err error
-	if strings.HasPrefix(o.modelName, "random:") {
+	if model.IsNamed(o.modelName) {
 		// The same random draw as the base.
 		w, err = model.RandomWeights(backend, cfg, dtype, model.Dense, o.seed, randomStd)
 	} else {
@@ -444,7 +438,7 @@ func merge(o *options, backend backends.Backend, cfg *model.Config, base *model.
 	if err := train.SaveWeights(w, o.mergeInto); err != nil {
 		return err
 	}
-	if !strings.HasPrefix(o.modelName, "random:") {
+	if !model.IsNamed(o.modelName) {
 		if text, err := os.ReadFile(filepath.Join(o.modelName, "tokenizer.json")); err == nil {
 			return os.WriteFile(filepath.Join(o.mergeInto, "tokenizer.json"), text, 0o644)
 		}
