@@ -11,7 +11,7 @@ import (
 // DecodeStats describe one generation.
 type DecodeStats struct {
 	PromptTokens int
-	Tokens       int           // tokens emitted (EOS not counted)
+	Tokens       int           // tokens returned (Generate includes a sampled EOS, GenerateConstrained does not)
 	Steps        int           // step programs run after the prefill
 	Forced       int           // tokens fed by jump-forward instead of sampled
 	Prefill      time.Duration // the first step (prompt + any forced prefix)

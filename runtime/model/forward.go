@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -25,7 +26,17 @@ type graphWeights struct {
 func bindWeights(w *Weights, nodes []*Node) *graphWeights {
 	gw := &graphWeights{cfg: w.Config, w: w, nodes: map[string]*Node{}, shapes: map[string][]int{}}
 	for i, n := range w.Names {
-		gw.nodes[n] = nodes[i]
+		rest, ok := strings.CutPrefix(n, stackedPrefix)
+		if !ok {
+			gw.nodes[n] = nodes[i]
+			continue
+		}
+		// A stacked tensor [L, …]: layer li's tensor is its slice li, which
+		// XLA reads in place inside the consuming fusion.
+		dims := nodes[i].Shape().Dimensions[1:]
+		for li := range nodes[i].Shape().Dimensions[0] {
+			gw.nodes[fmt.Sprintf("model.layers.%d.%s", li, rest)] = Reshape(Slice(nodes[i], AxisElem(li)), dims...)
+		}
 	}
 	for _, s := range w.Config.Specs() {
 		gw.shapes[s.Name] = s.Shape

@@ -226,6 +226,9 @@ func (w *Weights) AddLoRA(backend backends.Backend, a *Adapter, merge bool) erro
 	if w.LoRAScale != 0 {
 		return fmt.Errorf("weights already carry an adapter")
 	}
+	if w.Stacked() {
+		return fmt.Errorf("adding a LoRA adapter to stacked weights: add it before Weights.Stack")
+	}
 	if merge && w.Quant != Dense {
 		return fmt.Errorf("merging a LoRA adapter into %s weights is not supported: load bf16 weights or apply it unmerged", w.Quant)
 	}

@@ -22,12 +22,14 @@ func adapterDir(t *testing.T) string {
 }
 
 // TestLoRAMatchesReference applies the fixture's PEFT adapter, unmerged
-// and merged, and compares with peft's logits and greedy tokens.
+// (per-layer and stacked weights) and merged, and compares with peft's
+// logits and greedy tokens.
 func TestLoRAMatchesReference(t *testing.T) {
 	ref := openReference(t)
 	dir := adapterDir(t)
-	for _, merge := range []bool{false, true} {
-		t.Run(fmt.Sprintf("merge=%v", merge), func(t *testing.T) {
+	for _, v := range []struct{ merge, stack bool }{{false, false}, {true, false}, {false, true}} {
+		merge := v.merge
+		t.Run(fmt.Sprintf("merge=%v,stack=%v", merge, v.stack), func(t *testing.T) {
 			m := loadTiny(t, "tiny-mistral", nil)
 			a, err := ReadAdapter(dir, m.Config)
 			if err != nil {
@@ -39,6 +41,19 @@ func TestLoRAMatchesReference(t *testing.T) {
 			}
 			if err := m.Weights.AddLoRA(m.Backend, a, merge); err != nil {
 				t.Fatal(err)
+			}
+			if v.stack {
+				n := len(m.Weights.Names)
+				if err := m.Weights.Stack(m.Backend); err != nil {
+					t.Fatal(err)
+				}
+				// 9 weights + 14 factors per layer become 23 stacked tensors
+				if got, want := len(m.Weights.Names), n-23*(m.Config.NumLayers-1); got != want || !m.Weights.Stacked() {
+					t.Errorf("stacked: %d tensors, want %d", got, want)
+				}
+				if err := m.Weights.AddLoRA(m.Backend, a, false); err == nil {
+					t.Error("a second adapter was accepted")
+				}
 			}
 			m, err = New(m.Backend, m.Weights)
 			if err != nil {
@@ -215,7 +230,35 @@ func TestNF4Model(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ql.Finalize()
-	if _, err := ql.Generate(prompt, 4, Sampling{}, 32); err != nil {
+	want, err := ql.Generate(prompt, 4, Sampling{}, 32)
+	if err != nil {
 		t.Fatal(err)
+	}
+	wantLogits, err := ql.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same NF4 + LoRA weights stacked per kind compute the same.
+	if err := quant.Weights.Stack(testBackend()); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := New(testBackend(), quant.Weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qs.Finalize()
+	got, err := qs.Generate(prompt, 4, Sampling{}, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotLogits, err := qs.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stacked NF4+LoRA greedy %v, per-layer %v", got, want)
+	}
+	if d, at := maxAbsDiff(gotLogits[len(prompt)-1], wantLogits[len(prompt)-1]); d > 1e-5 {
+		t.Errorf("stacked NF4+LoRA logits differ by %g at %d", d, at)
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -18,12 +19,13 @@ import (
 // 2^k positions needs at most about (k+1)² programs.
 const MaxPrograms = 256
 
-// Cache is the KV cache of one sequence. Its tensors stay on the device:
-// each step takes them (donated) and returns the updated ones.
+// Cache is the KV cache of one sequence: one tensor [layers, 2, KV heads,
+// MaxLen, head dim] (keys, then values) that stays on the device: each step
+// takes it (donated) and returns the updated one.
 type Cache struct {
 	MaxLen int // positions it holds
 	Len    int // positions filled
-	kv     []*tensors.Tensor
+	kv     *tensors.Tensor
 	rng    *tensors.Tensor // sampling state, on the device
 	model  *Model
 }
@@ -45,19 +47,13 @@ func (m *Model) NewCache(maxLen int) (*Cache, error) {
 	if maxLen <= 0 || maxLen > cfg.MaxPositionEmbeddings {
 		return nil, fmt.Errorf("cache length %d: must be in 1..%d (max_position_embeddings)", maxLen, cfg.MaxPositionEmbeddings)
 	}
-	shape := shapes.Make(m.Weights.DType, cfg.NumKVHeads, maxLen, cfg.HeadDim)
-	exec, err := NewExec(m.Backend, func(g *Graph) []*Node {
-		out := make([]*Node, 2*cfg.NumLayers)
-		for i := range out {
-			out[i] = Zeros(g, shape)
-		}
-		return out
-	})
+	shape := shapes.Make(m.Weights.DType, cfg.NumLayers, 2, cfg.NumKVHeads, maxLen, cfg.HeadDim)
+	exec, err := NewExec(m.Backend, func(g *Graph) *Node { return Zeros(g, shape) })
 	if err != nil {
 		return nil, err
 	}
 	defer exec.Finalize()
-	kv, err := exec.Exec()
+	kv, err := exec.Exec1()
 	if err != nil {
 		return nil, fmt.Errorf("allocating the KV cache: %w", err)
 	}
@@ -66,10 +62,10 @@ func (m *Model) NewCache(maxLen int) (*Cache, error) {
 
 // Finalize frees the cache's device memory.
 func (c *Cache) Finalize() {
-	for _, t := range c.kv {
-		t.FinalizeAll()
+	if c.kv != nil {
+		c.kv.FinalizeAll()
+		c.kv = nil
 	}
-	c.kv = nil
 	if c.rng != nil {
 		c.rng.FinalizeAll()
 		c.rng = nil
@@ -87,14 +83,14 @@ func bucket(n int) int {
 // stepGraph is the program of one step: it feeds n tokens at positions
 // pos.. (n static, pos dynamic), writes their keys and values into the
 // cache, attends over the first len(kpos) cache positions, and returns the
-// sampled next token, the logits after the token at index last, and the
-// updated cache.
+// sampled next token [1], the logits after the token at index last, and
+// the updated cache.
 //
-// Inputs: weights…, cache K,V per layer…, tokens [n] int32, pos int32,
+// Inputs: weights…, the cache, tokens [n] int32, pos int32,
 // last int32, kpos [L] int32 (0..L-1), temperature, topP (float32), the
 // random state, the mask rows [R, ⌈V/8⌉] uint8, the row (int32, -1: no
-// constraint), whether EOS is allowed (bool). Outputs: next token, logits
-// [V] (masked), random state, cache….
+// constraint), whether EOS is allowed (bool). Outputs: next token [1], logits
+// [V] (masked), random state, the cache.
 //
 // A greedy program (sampling false) takes the same inputs but only
 // computes the argmax: no softmax, bisection or random draw per step.
@@ -102,8 +98,8 @@ func (m *Model) stepGraph(inputs []*Node, sampling bool) []*Node {
 	cfg := m.Config
 	nw := len(m.Weights.Tensors)
 	w := bindWeights(m.Weights, inputs[:nw])
-	cache := inputs[nw : nw+2*cfg.NumLayers]
-	rest := inputs[nw+2*cfg.NumLayers:]
+	cache := inputs[nw]
+	rest := inputs[nw+1:]
 	tokens, pos, last, kpos, temperature, topP, rngState := rest[0], rest[1], rest[2], rest[3], rest[4], rest[5], rest[6]
 	maskRows, maskRow, eosOK := rest[7], rest[8], rest[9]
 	g := tokens.Graph()
@@ -111,20 +107,26 @@ func (m *Model) stepGraph(inputs []*Node, sampling bool) []*Node {
 	keyLen := kpos.Shape().Dimensions[0]
 	positions := Add(Iota(g, shapes.Make(dtypes.Int32, n), 0), pos)
 	useDUS := m.Backend.Capabilities().Operations[backends.OpTypeDynamicUpdateSlice]
-	newCache := make([]*Node, len(cache))
+	dims := cache.Shape().Dimensions // [L, 2, KV, S, hd]
+	layerOf := func(c *Node, layer int) *Node { return Reshape(Slice(c, AxisElem(layer)), dims[1:]...) }
+	var layers []*Node // without DynamicUpdateSlice: the updated layers, stacked at the end
 	kv := func(layer int, k, v *Node) (*Node, *Node, *Node) {
-		for j, x := range []*Node{k, v} {
-			c := cache[2*layer+j]
-			x = ConvertDType(x, c.DType())
-			if useDUS {
-				zero := ScalarZero(g, dtypes.Int32)
-				c = DynamicUpdateSlice(c, x, []*Node{zero, pos, zero})
-			} else {
-				c = writeRows(c, x, pos)
-			}
-			newCache[2*layer+j] = c
+		k, v = ConvertDType(k, cache.DType()), ConvertDType(v, cache.DType())
+		x := Stack([]*Node{k, v}, 0) // [2, KV, n, hd]
+		var c *Node                                               // this layer's [2, KV, S, hd]
+		if useDUS {
+			// One in-place update of the whole cache per layer; the layer's
+			// keys and values are read from the updated cache.
+			zero := ScalarZero(g, dtypes.Int32)
+			cache = DynamicUpdateSlice(cache, InsertAxes(x, 0), []*Node{Scalar(g, dtypes.Int32, layer), zero, zero, pos, zero})
+			c = layerOf(cache, layer)
+		} else {
+			c = layerOf(cache, layer)
+			c = Stack([]*Node{writeRows(Squeeze(Slice(c, AxisElem(0)), 0), k, pos),
+				writeRows(Squeeze(Slice(c, AxisElem(1)), 0), v, pos)}, 0)
+			layers = append(layers, c)
 		}
-		keys, values := newCache[2*layer], newCache[2*layer+1]
+		keys, values := Reshape(Slice(c, AxisElem(0)), dims[2:]...), Reshape(Slice(c, AxisElem(1)), dims[2:]...)
 		if keyLen < keys.Shape().Dimensions[1] {
 			keys = Slice(keys, AxisRange(), AxisRange(0, keyLen), AxisRange())
 			values = Slice(values, AxisRange(), AxisRange(0, keyLen), AxisRange())
@@ -139,7 +141,10 @@ func (m *Model) stepGraph(inputs []*Node, sampling bool) []*Node {
 	if sampling {
 		next, newState = sample(logits, temperature, topP, rngState)
 	}
-	return append([]*Node{next, logits, newState}, newCache...)
+	if !useDUS {
+		cache = Stack(layers, 0)
+	}
+	return []*Node{Reshape(next, 1), logits, newState, cache}
 }
 
 // writeRows writes x [KV, n, hd] into c [KV, S, hd] at positions pos..pos+n-1
@@ -207,34 +212,68 @@ func (c *Cache) Step(tokens []int32, s Sampling, wantLogits bool) (int32, []floa
 // row of the model's table (see SetMask) and EOS allowed only when eosOK;
 // row -1 is no constraint. The returned logits are the masked ones.
 func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLogits bool) (int32, []float32, error) {
+	if err := c.model.checkTokens(tokens); err != nil {
+		return 0, nil, err
+	}
+	next, logitsT, err := c.launch(tokens, len(tokens), s, row, eosOK)
+	if err != nil {
+		return 0, nil, err
+	}
+	var logits []float32
+	if wantLogits {
+		logits, err = tensors.CopyFlatData[float32](logitsT)
+	}
+	logitsT.FinalizeAll()
+	tok, err2 := readToken(next)
+	return tok, logits, errors.Join(err, err2)
+}
+
+// readToken copies a token [1] to the host (waiting for the step that
+// computes it) and frees it.
+func readToken(t *tensors.Tensor) (int32, error) {
+	v, err := tensors.CopyFlatData[int32](t)
+	t.FinalizeAll()
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
+// launch enqueues one step on the device and returns without waiting for
+// it: the next token [1] and the masked logits [V] as device tensors (the
+// caller frees both). tokens is a host []int32 of count ≥ 1 tokens (checked
+// by the caller), or one token [1] already on the device (count 1), such
+// as the token of the step before: feeding it back unread lets the host
+// prepare step k+1 while the device still computes step k.
+func (c *Cache) launch(tokens any, count int, s Sampling, row int32, eosOK bool) (next, logits *tensors.Tensor, err error) {
 	m := c.model
 	if row >= int32(m.maskRowCount) {
-		return 0, nil, fmt.Errorf("mask row %d out of range (%d rows)", row, m.maskRowCount)
+		return nil, nil, fmt.Errorf("mask row %d out of range (%d rows)", row, m.maskRowCount)
 	}
 	if err := m.ensureMask(); err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	if c.kv == nil {
-		return 0, nil, fmt.Errorf("cache is finalized")
+		return nil, nil, fmt.Errorf("cache is finalized")
 	}
-	if err := m.checkTokens(tokens); err != nil {
-		return 0, nil, err
+	if c.Len+count > c.MaxLen {
+		return nil, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, count, c.MaxLen)
 	}
-	if c.Len+len(tokens) > c.MaxLen {
-		return 0, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, len(tokens), c.MaxLen)
-	}
-	n := bucket(len(tokens))
+	n := bucket(count)
 	if c.Len+n > c.MaxLen {
-		n = len(tokens) // the padded bucket would not fit: exact size
+		n = count // the padded bucket would not fit: exact size
 	}
 	keyLen := min(bucket(c.Len+n), c.MaxLen)
-	padded := make([]int32, n)
-	copy(padded, tokens)
+	if host, ok := tokens.([]int32); ok {
+		padded := make([]int32, n)
+		copy(padded, host)
+		tokens = padded
+	}
 	sampling := s.Temperature > 0
 	if m.step[sampling] == nil {
 		exec, err := NewExec(m.Backend, func(inputs []*Node) []*Node { return m.stepGraph(inputs, sampling) })
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
 		m.step[sampling] = exec.WithName(fmt.Sprintf("decode_step_sampling_%v", sampling)).SetMaxCache(MaxPrograms)
 	}
@@ -246,14 +285,14 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 		}
 		kpos = tensors.FromValue(v)
 		if err := kpos.MaterializeOnDevice(m.Backend, false, 0); err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
 		m.kpos[keyLen] = kpos
 	}
 	if c.rng == nil {
 		st, err := RNGStateFromSeed(int64(s.Seed))
 		if err != nil {
-			return 0, nil, err
+			return nil, nil, err
 		}
 		c.rng = st
 	}
@@ -261,40 +300,31 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 	if topP <= 0 || topP > 1 {
 		topP = 1
 	}
-	args := make([]any, 0, len(m.Weights.Tensors)+len(c.kv)+7)
+	args := make([]any, 0, len(m.Weights.Tensors)+11)
 	for _, t := range m.Weights.Tensors {
 		args = append(args, t)
 	}
-	for _, t := range c.kv {
-		d, err := DonateTensorBuffer(t, m.Backend, 0)
-		if err != nil {
-			return 0, nil, err
-		}
-		args = append(args, d)
+	d, err := DonateTensorBuffer(c.kv, m.Backend, 0)
+	if err != nil {
+		return nil, nil, err
 	}
-	c.kv = nil // donated: the outputs replace them
+	args = append(args, d)
+	c.kv = nil // donated: the output replaces it
 	rngArg, err := DonateTensorBuffer(c.rng, m.Backend, 0)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	c.rng = nil
-	args = append(args, padded, int32(c.Len), int32(len(tokens)-1), kpos,
+	args = append(args, tokens, int32(c.Len), int32(count-1), kpos,
 		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg, m.maskRows, row, eosOK)
 	outs, err := m.step[sampling].Exec(args...)
 	if err != nil {
-		return 0, nil, fmt.Errorf("decode step: %w", err)
+		return nil, nil, fmt.Errorf("decode step: %w", err)
 	}
-	next := tensors.ToScalar[int32](outs[0])
-	outs[0].FinalizeAll()
-	var logits []float32
-	if wantLogits {
-		logits, err = tensors.CopyFlatData[float32](outs[1])
-	}
-	outs[1].FinalizeAll()
 	c.rng = outs[2]
-	c.kv = outs[3:]
-	c.Len += len(tokens)
-	return next, logits, err
+	c.kv = outs[3]
+	c.Len += count
+	return outs[0], outs[1], nil
 }
 
 // Generate feeds the prompt and then samples up to maxNew tokens, stopping
@@ -324,18 +354,56 @@ func (m *Model) GenerateStats(prompt []int32, maxNew int, s Sampling, maxLen int
 	}
 	st.Prefill = time.Since(start)
 	start = time.Now()
-	var out []int32
-	for len(out) < maxNew {
-		out = append(out, next)
-		if (!ignoreEOS && int(next) == m.Config.EOSTokenID) || len(out) == maxNew {
-			st.Finished = int(next) == m.Config.EOSTokenID
-			break
+	// Pipelined: each step is fed the previous step's token on the device
+	// and enqueued before that token is read, so the host's work for step
+	// k+1 overlaps the device's work on step k. The price is at most one
+	// step past EOS, computed and dropped.
+	out := []int32{next}
+	var pending *tensors.Tensor // the token of the step in flight, unread
+	defer func() {
+		if pending != nil {
+			pending.FinalizeAll()
 		}
-		if next, _, err = c.Step([]int32{next}, s, false); err != nil {
+	}()
+	launch := func(tokens any) error {
+		tok, logits, err := c.launch(tokens, 1, s, -1, true)
+		if err != nil {
+			return err
+		}
+		logits.FinalizeAll()
+		pending = tok
+		st.Steps++
+		return nil
+	}
+	done := func(t int32) bool { return (!ignoreEOS && int(t) == m.Config.EOSTokenID) || len(out) == maxNew }
+	if !done(next) {
+		if err := launch([]int32{next}); err != nil {
 			return out, st, err
 		}
-		st.Steps++
 	}
+	for pending != nil {
+		cur := pending
+		pending = nil
+		if len(out)+1 < maxNew {
+			// enqueue the step after cur before reading cur
+			if err := launch(cur); err != nil {
+				cur.FinalizeAll()
+				return out, st, err
+			}
+		}
+		t, err := readToken(cur)
+		if err != nil {
+			return out, st, err
+		}
+		out = append(out, t)
+		if done(t) {
+			break
+		}
+	}
+	if pending != nil {
+		st.Steps-- // the step past the end, dropped
+	}
+	st.Finished = out[len(out)-1] == int32(m.Config.EOSTokenID)
 	st.Decode = time.Since(start)
 	st.Tokens = len(out)
 	return out, st, nil

@@ -172,3 +172,32 @@ func TestSampledDecodeIsSeeded(t *testing.T) {
 		t.Errorf("greedy Generate %v, reference %v", greedy, want)
 	}
 }
+
+// TestGenerateStopsAtEOS makes the reference's third greedy token the EOS
+// token: the pipelined loop (which enqueues a step before reading the
+// token it feeds) must stop right after it, report it finished, and not
+// count the step it dropped.
+func TestGenerateStopsAtEOS(t *testing.T) {
+	ref := openReference(t)
+	prompt, want := ref.ints(t, "p0.prompt"), ref.ints(t, "p0.greedy")
+	eos := want[2]
+	if eos == want[0] || eos == want[1] {
+		t.Skip("the fixture's greedy tokens repeat early")
+	}
+	m := loadTiny(t, "tiny-mistral", func(c *Config) { c.EOSTokenID = int(eos) })
+	got, st, err := m.GenerateStats(prompt, 10, Sampling{}, 32, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want[:3]) || !st.Finished || st.Steps != 2 || st.Tokens != 3 {
+		t.Errorf("got %v (finished %v, %d steps, %d tokens), want %v, finished, 2 steps", got, st.Finished, st.Steps, st.Tokens, want[:3])
+	}
+	// ignoring EOS it runs to the limit, one step per token after the first
+	got, st, err = m.GenerateStats(prompt, 6, Sampling{}, 32, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want[:6]) || st.Steps != 5 {
+		t.Errorf("ignoring EOS: got %v in %d steps, want %v in 5", got, st.Steps, want[:6])
+	}
+}

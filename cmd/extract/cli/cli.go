@@ -238,6 +238,11 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// One tensor per weight kind instead of one per layer: fewer inputs
+	// to every step program.
+	if err := w.Stack(backend); err != nil {
+		return err
+	}
 	m, err := model.New(backend, w)
 	if err != nil {
 		return err
