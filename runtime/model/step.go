@@ -113,7 +113,7 @@ func (m *Model) stepGraph(inputs []*Node, sampling bool) []*Node {
 	kv := func(layer int, k, v *Node) (*Node, *Node, *Node) {
 		k, v = ConvertDType(k, cache.DType()), ConvertDType(v, cache.DType())
 		x := Stack([]*Node{k, v}, 0) // [2, KV, n, hd]
-		var c *Node                                               // this layer's [2, KV, S, hd]
+		var c *Node                  // this layer's [2, KV, S, hd]
 		if useDUS {
 			// One in-place update of the whole cache per layer; the layer's
 			// keys and values are read from the updated cache.
