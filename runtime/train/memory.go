@@ -28,7 +28,11 @@ import (
 // ProgramMemory are the compiled memory figures of one program, in bytes
 // (XLA's CompiledMemoryStats on the device).
 type ProgramMemory struct {
-	Code, Inputs, Outputs, Aliases, Temporary int64
+	Code      int64 `json:"code"`
+	Inputs    int64 `json:"inputs"`
+	Outputs   int64 `json:"outputs"`
+	Aliases   int64 `json:"aliases"`
+	Temporary int64 `json:"temporary"`
 }
 
 // Extra is what a run of the program adds to the memory its inputs hold:
