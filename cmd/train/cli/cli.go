@@ -8,8 +8,9 @@
 //	      [-lr 2e-4] [-wd 0.001] [-clip 0.3] [-warmup 0.03] [-batch 4] [-accum 1]
 //	      [-max-len 1024] [-loss completion|full] [-pad 64] [-seed 42]
 //	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
-//	      [-tokenizer FILE] [-backend NAME]
+//	      [-tokenizer FILE] [-backend NAME] [-one-program] [-save-inputs f32|bf16]
 //	      [-mask-loss [-schema userprofile|invoice|supportticket|functioncall]]
+//	train -bench N [-model …] [-quant …] [-batch 4] [-max-len 1024] [-accum 1] [-r 64] [-full] …
 //
 // The data are JSONL records as cmd/datagen writes them (prompt,
 // completion, split; a record with only text is cut at the cue): the train
@@ -39,6 +40,29 @@
 // schedule with 3% warmup, batch 4, one epoch. -full trains every weight in
 // float32 instead (small models, e.g. from -model random:tiny).
 //
+// A micro-batch runs layer by layer (package train, layered.go): the
+// device keeps only each layer's input (-save-inputs; by default bf16 when
+// the base computes in bf16, f32 otherwise) and recomputes a layer in its
+// backward pass, so memory grows with one layer's activations, not all of
+// them. -one-program runs each micro-batch as one program instead: no
+// recomputation, but every layer's activations on the device. -batch 1
+// -accum 4 is the same optimizer step as -batch 4 (the loss is the mean
+// over the step's targets) with a quarter of the activations.
+//
+// -bench N measures training speed without data: one untimed step (it
+// compiles), then N timed optimizer steps of -accum micro-batches of
+// -batch random sequences of -max-len tokens (loss on every token after
+// BOS), with the other flags as for training (e.g. -model
+// random:mistral-7b; NF4 and r 64 are the defaults). It prints each
+// step on stderr and one JSON line on stdout: tokens/s over the timed
+// steps and the device-memory estimate in bytes: peak_bytes = the
+// resident tensors (base, trainable, AdamW moments) + the step's tensors
+// held at the peak (saved layer inputs, gradients) + the peak program's
+// outputs and temporaries as XLA compiled them (programs lists each
+// program's figures). PJRT preallocates the device, so the driver's usage
+// says nothing; backends without compiled figures (-backend go) count
+// outputs only. A training run prints the same estimate at its end.
+//
 // Progress goes to stderr, one line per step (loss, learning rate,
 // gradient norm, tokens/s, ETA). DIR receives checkpoint.safetensors
 // (every -save-every steps and at the end, written atomically; -resume
@@ -48,6 +72,9 @@
 // peft's tensor names) or, with -full, config.json + model.safetensors.
 // -merge-into OUT also writes the base with the adapter merged as a bf16
 // checkpoint (needs a dense base: -model DIR, or -quant bf16/f32).
+//
+// Out of device memory, the error names the knobs: -batch (with -accum),
+// -max-len, -r, -save-inputs bf16, no -one-program.
 //
 // Exit codes: 0 success; 1 bad usage, unreadable files, or a failure;
 // 2 malformed data; 3 the loss diverged (not finite): the last good
