@@ -333,13 +333,8 @@ func (t *Trainer) logitsGraph(params, base []*Node, tokens *Node, rng **Node, tr
 			lora.B[m] = params[i]
 		}
 	}
-	if p := t.Opts.Dropout; train && p > 0 {
-		lora.Input = func(_ string, x *Node) *Node {
-			var u *Node
-			*rng, u = RandomUniform(*rng, x.Shape())
-			keep := GreaterOrEqual(u, Scalar(x.Graph(), u.DType(), p))
-			return Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
-		}
+	if train {
+		lora.Input = t.dropout(rng)
 	}
 	return model.BatchLogits(t.Base, base, tokens, lora)
 }
