@@ -44,10 +44,13 @@
 //     random state of its own, split from the trainer's once per
 //     micro-batch, so its forward program and its recomputation draw the
 //     same masks. Gradients accumulate on the device over the
-//     micro-batches (each program adds to the sums so far), then one
-//     program clips and applies AdamW. The device holds the resident
-//     tensors, the saved layer inputs, the accumulated gradients and one
-//     program's temporaries.
+//     micro-batches (each program adds to the sums so far); one program
+//     computes their global norm, then one program per layer clips them
+//     and applies AdamW to the layer's parameters (GoMLX does not alias
+//     donated inputs to outputs, so an update of all parameters at once
+//     would hold them twice). The device holds the resident tensors, the
+//     saved layer inputs, the accumulated gradients and one program's
+//     outputs and temporaries.
 //   - memory.go: the device-memory estimate of the programs run
 //     (Trainer.MemStats): the resident tensors and the step's tensors
 //     summed, plus each program's outputs and temporaries as XLA compiled

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -32,9 +33,10 @@ import (
 //   - embed backward (Full only): dL/dx₀ → the embedding's gradient.
 //
 // Gradients accumulate on the device over the micro-batches (each program
-// adds its gradients to the sums so far, donated); then one program clips
-// and applies AdamW to all parameters (Trainer.adamW, as the one-program
-// step does).
+// adds its gradients to the sums so far, donated); then one program
+// computes their global norm and one program per layer clips and applies
+// AdamW to the layer's parameters (Trainer.adamWUpdate, as the
+// one-program step does).
 
 // layout says where the layered programs find their tensors.
 type layout struct {
@@ -311,15 +313,33 @@ func (t *Trainer) embedBwdGraph(acc bool) func([]*Node) []*Node {
 	}
 }
 
-// applyGraph: params…, m…, v…, grads…, lr, bc1, bc2 → params', m', v',
-// gradient norm.
+// normGraph: grads… → their global norm.
+func (t *Trainer) normGraph(in []*Node) []*Node { return []*Node{gradNorm(in)} }
+
+// applyGraph: params…, m…, v…, grads… of a group of parameters, lr, bc1,
+// bc2, the global gradient norm → params', m', v'.
 func (t *Trainer) applyGraph(in []*Node) []*Node {
 	ins := inputs(in)
-	p := len(t.Names)
+	p := (len(in) - 4) / 4
 	params, m, v, grads := ins.take(p), ins.take(p), ins.take(p), ins.take(p)
-	lr, bc1, bc2 := ins.one(), ins.one(), ins.one()
-	newP, newM, newV, norm := t.adamW(params, m, v, grads, lr, bc1, bc2)
-	return append(append(append(newP, newM...), newV...), norm)
+	lr, bc1, bc2, norm := ins.one(), ins.one(), ins.one(), ins.one()
+	newP, newM, newV := t.adamWUpdate(params, m, v, grads, lr, bc1, bc2, norm)
+	return append(append(newP, newM...), newV...)
+}
+
+// applyGroups are the groups of parameters AdamW updates one program at
+// a time (indices in Names): each layer's, then the others (Full), so
+// that an update's new values need the memory of one group, not of all
+// the parameters (GoMLX does not alias donated inputs to outputs).
+func (t *Trainer) applyGroups() [][]int {
+	groups := slices.Clone(t.lay.train)
+	if t.Opts.Full {
+		groups = append(groups, []int{t.lay.embed, t.lay.norm})
+		if t.lay.head != t.lay.embed {
+			groups[len(groups)-1] = append(groups[len(groups)-1], t.lay.head)
+		}
+	}
+	return groups
 }
 
 // stepTensors are the tensors of a layered step held on the device
@@ -601,17 +621,30 @@ func (t *Trainer) trainStepLayered(micro []Batch, maskArgs [][]any, inv float32,
 	if err != nil {
 		return err
 	}
-	s := float64(t.Step + 1)
-	a := t.newArgs(tensorBytes(grads)).tensors(true, t.Params...).tensors(true, t.M...).tensors(true, t.V...).tensors(true, grads...).
-		add(float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s)))
-	outs, err := t.run("apply", t.applyGraph, a)
+	defer finalizeAll(grads)
+	outs, err := t.run("grad_norm", t.normGraph, t.newArgs(tensorBytes(grads)).tensors(false, grads...))
 	if err != nil {
 		return err
 	}
-	p := len(t.Names)
-	t.Params, t.M, t.V = outs[:p], outs[p:2*p], outs[2*p:3*p]
-	res.GradNorm = float64(tensors.ToScalar[float32](outs[3*p]))
-	outs[3*p].FinalizeAll()
+	norm := outs[0]
+	defer norm.FinalizeAll()
+	s := float64(t.Step + 1)
+	lr, bc1, bc2 := float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s))
+	for _, idx := range t.applyGroups() {
+		a := t.newArgs(tensorBytes(grads)).tensors(true, pick(t.Params, idx)...).tensors(true, pick(t.M, idx)...).
+			tensors(true, pick(t.V, idx)...).tensors(true, pick(grads, idx)...).add(lr, bc1, bc2).tensors(false, norm)
+		for _, i := range idx {
+			grads[i] = nil
+		}
+		outs, err := t.run("apply", t.applyGraph, a)
+		if err != nil {
+			return err
+		}
+		for k, i := range idx {
+			t.Params[i], t.M[i], t.V[i] = outs[k], outs[len(idx)+k], outs[2*len(idx)+k]
+		}
+	}
+	res.GradNorm = float64(tensors.ToScalar[float32](norm))
 	res.Loss = sum
 	return nil
 }

@@ -420,13 +420,25 @@ func (t *Trainer) stepGraph(acc, apply bool) func(inputs []*Node) []*Node {
 // p ← p·(1−lr·wd); m ← β1·m+(1−β1)·g; v ← β2·v+(1−β2)·g²;
 // p ← p − (lr/bc1)·m/(√v/√bc2 + eps). It returns the norm before clipping.
 func (t *Trainer) adamW(params, m, v, grads []*Node, lr, bc1, bc2 *Node) (newP, newM, newV []*Node, norm *Node) {
-	o := t.Opts
-	g := lr.Graph()
-	sq := ScalarZero(g, dtypes.Float32)
+	norm = gradNorm(grads)
+	newP, newM, newV = t.adamWUpdate(params, m, v, grads, lr, bc1, bc2, norm)
+	return newP, newM, newV, norm
+}
+
+// gradNorm is the global norm of the gradients.
+func gradNorm(grads []*Node) *Node {
+	sq := ScalarZero(grads[0].Graph(), dtypes.Float32)
 	for _, gr := range grads {
 		sq = Add(sq, ReduceAllSum(Square(gr)))
 	}
-	norm = Sqrt(sq)
+	return Sqrt(sq)
+}
+
+// adamWUpdate is adamW given the global gradient norm (of all the
+// gradients, maybe more than these).
+func (t *Trainer) adamWUpdate(params, m, v, grads []*Node, lr, bc1, bc2, norm *Node) (newP, newM, newV []*Node) {
+	o := t.Opts
+	g := lr.Graph()
 	clip := ScalarOne(g, dtypes.Float32)
 	if o.MaxGradNorm > 0 {
 		clip = Min(clip, Div(Scalar(g, dtypes.Float32, o.MaxGradNorm), AddScalar(norm, 1e-6)))
@@ -442,7 +454,7 @@ func (t *Trainer) adamW(params, m, v, grads []*Node, lr, bc1, bc2 *Node) (newP, 
 		pi := Sub(Mul(p, decay), Mul(stepSize, Div(mi, denom)))
 		newP, newM, newV = append(newP, pi), append(newM, mi), append(newV, vi)
 	}
-	return newP, newM, newV, norm
+	return newP, newM, newV
 }
 
 func (t *Trainer) exec(key string, build func(inputs []*Node) []*Node) (*Exec, error) {
