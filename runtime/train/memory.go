@@ -128,16 +128,22 @@ func (t *Trainer) ResidentParts() (base, params, moments int64) {
 // unexported fields graph.Graph.executable (a *xla.Executable) and
 // xla.Executable.exec, by reflection (reading only). Other backends, or
 // other versions of these types, give ok false.
-func compiledMemory(g *Graph) (pm ProgramMemory, ok bool) {
+func compiledMemory(g *Graph) (ProgramMemory, bool) {
+	if g == nil {
+		return ProgramMemory{}, false
+	}
+	return executableMemory(reflect.ValueOf(g))
+}
+
+// executableMemory follows g.executable.exec.OnDeviceMemoryUsageStats
+// from a pointer g to a struct.
+func executableMemory(g reflect.Value) (pm ProgramMemory, ok bool) {
 	defer func() {
 		if recover() != nil {
 			pm, ok = ProgramMemory{}, false
 		}
 	}()
-	if g == nil {
-		return pm, false
-	}
-	v := reflect.ValueOf(g).Elem().FieldByName("executable")
+	v := g.Elem().FieldByName("executable")
 	if !v.IsValid() || v.Kind() != reflect.Interface || v.IsNil() {
 		return pm, false
 	}

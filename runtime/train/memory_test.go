@@ -48,3 +48,36 @@ func TestCompiledMemoryFields(t *testing.T) {
 		t.Error("nil graph")
 	}
 }
+
+// Types shaped like graph.Graph → xla.Executable → pjrt.LoadedExecutable.
+type (
+	fakeStats  struct{ GeneratedCode, Inputs, Outputs, Aliases, Temporary int64 }
+	fakeLoaded struct {
+		name                     string
+		OnDeviceMemoryUsageStats fakeStats
+	}
+	fakeXLA   struct{ exec *fakeLoaded }
+	fakeGraph struct{ executable backends.Executable }
+)
+
+func (*fakeXLA) Finalize()                          {}
+func (*fakeXLA) Inputs() ([]string, []shapes.Shape) { return nil, nil }
+func (*fakeXLA) Outputs() []shapes.Shape            { return nil }
+func (*fakeXLA) Execute([]backends.Buffer, []bool, backends.DeviceNum) ([]backends.Buffer, error) {
+	return nil, nil
+}
+
+// TestExecutableMemory reads the figures through unexported fields as
+// compiledMemory does on XLA.
+func TestExecutableMemory(t *testing.T) {
+	g := &fakeGraph{executable: &fakeXLA{exec: &fakeLoaded{OnDeviceMemoryUsageStats: fakeStats{1, 2, 3, 4, 5}}}}
+	pm, ok := executableMemory(reflect.ValueOf(g))
+	if want := (ProgramMemory{Code: 1, Inputs: 2, Outputs: 3, Aliases: 4, Temporary: 5}); !ok || pm != want || pm.Extra() != 5 {
+		t.Errorf("%+v %v, want %+v", pm, ok, want)
+	}
+	for _, g := range []*fakeGraph{{}, {executable: &fakeXLA{}}} {
+		if _, ok := executableMemory(reflect.ValueOf(g)); ok {
+			t.Errorf("%+v: figures from nothing", g)
+		}
+	}
+}
