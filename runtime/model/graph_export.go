@@ -51,56 +51,86 @@ func BatchLogits(w *Weights, nodes []*Node, tokens *Node, lora *LoRANodes) *Node
 // run on all B·T rows at once, attention per sequence. It returns the
 // final hidden states [B·T, D] before the final norm.
 func batchDecoder(w *graphWeights, tokens *Node, lora *LoRANodes) *Node {
-	cfg := w.cfg
-	g := tokens.Graph()
 	b, t := tokens.Shape().Dimensions[0], tokens.Shape().Dimensions[1]
-	n, hd := b*t, cfg.HeadDim
-	x := Gather(w.embed(), InsertAxes(Reshape(tokens, n), -1)) // [n, D]
-	x = ConvertDType(x, dtypes.Float32)
-	positions := Iota(g, shapes.Make(dtypes.Int32, t), 0)
-	cos, sin := ropeTables(cfg, positions) // [t, hd]
-	cos = Reshape(BroadcastToDims(InsertAxes(cos, 0), b, t, hd), n, hd)
-	sin = Reshape(BroadcastToDims(InsertAxes(sin, 0), b, t, hd), n, hd)
-	mask := attentionMask(cfg, positions, positions) // [t, t]
-	proj := func(x *Node, module string) *Node {
-		name := module + ".weight"
-		wt, ok := w.nodes[name]
-		if !ok {
-			wt = nf4.Dequantize(w.get(name+NF4Packed), w.get(name+NF4Absmax), w.shapes[name], w.w.DType)
-		}
-		y := tlinear(x, wt)
-		if a, ok := w.nodes[module+LoRAA]; ok { // an adapter among the weights
-			y = Add(y, MulScalar(tlinear(tlinear(x, a), w.get(module+LoRAB)), w.w.LoRAScale))
-		}
-		if lora == nil {
-			return y
-		}
-		a, ok := lora.A[module]
-		if !ok {
-			return y
-		}
-		in := x
-		if lora.Input != nil {
-			in = lora.Input(module, x)
-		}
-		return Add(y, MulScalar(tlinear(tlinear(in, a), lora.B[module]), lora.Scale))
-	}
-	for li := range cfg.NumLayers {
-		p := fmt.Sprintf("model.layers.%d.", li)
-		h := rmsNorm(x, w.get(p+"input_layernorm.weight"), cfg.RMSNormEps)
-		q := Reshape(proj(h, p+"self_attn.q_proj"), n, cfg.NumHeads, hd)
-		k := Reshape(proj(h, p+"self_attn.k_proj"), n, cfg.NumKVHeads, hd)
-		v := Reshape(proj(h, p+"self_attn.v_proj"), n, cfg.NumKVHeads, hd)
-		q, k = ropeNoSlice(q, cos, sin), ropeNoSlice(k, cos, sin)
-		a := batchAttention(cfg, Reshape(q, b, t, cfg.NumHeads, hd), Reshape(k, b, t, cfg.NumKVHeads, hd),
-			Reshape(v, b, t, cfg.NumKVHeads, hd), mask)
-		x = Add(x, proj(a, p+"self_attn.o_proj"))
-		h = rmsNorm(x, w.get(p+"post_attention_layernorm.weight"), cfg.RMSNormEps)
-		gate := proj(h, p+"mlp.gate_proj")
-		up := proj(h, p+"mlp.up_proj")
-		x = Add(x, proj(Mul(Mul(gate, Sigmoid(gate)), up), p+"mlp.down_proj"))
+	x := batchEmbed(w.embed(), tokens)
+	c := newBatchTables(w.cfg, tokens.Graph(), b, t)
+	for li := range w.cfg.NumLayers {
+		x = batchLayer(w, LayerPrefix(li), x, c, lora)
 	}
 	return x
+}
+
+// batchEmbed is the embedding of tokens [B, T] (int32): rows of embed
+// [V, D] as float32 [B·T, D].
+func batchEmbed(embed, tokens *Node) *Node {
+	n := tokens.Shape().Dimensions[0] * tokens.Shape().Dimensions[1]
+	x := Gather(embed, InsertAxes(Reshape(tokens, n), -1)) // [n, D]
+	return ConvertDType(x, dtypes.Float32)
+}
+
+// batchTables are what every layer of a batch of B sequences of T tokens
+// shares: the RoPE tables per row [B·T, hd] and the attention mask [T, T].
+type batchTables struct {
+	b, t           int
+	cos, sin, mask *Node
+}
+
+func newBatchTables(cfg *Config, g *Graph, b, t int) *batchTables {
+	n, hd := b*t, cfg.HeadDim
+	positions := Iota(g, shapes.Make(dtypes.Int32, t), 0)
+	cos, sin := ropeTables(cfg, positions) // [t, hd]
+	return &batchTables{b: b, t: t,
+		cos:  Reshape(BroadcastToDims(InsertAxes(cos, 0), b, t, hd), n, hd),
+		sin:  Reshape(BroadcastToDims(InsertAxes(sin, 0), b, t, hd), n, hd),
+		mask: attentionMask(cfg, positions, positions), // [t, t]
+	}
+}
+
+// batchProj applies the module (a weight name without ".weight") to
+// x [n, in] in a batch graph: the dense or dequantized NF4 weight, an
+// adapter among the weights, and lora's factors for the module.
+func batchProj(w *graphWeights, x *Node, module string, lora *LoRANodes) *Node {
+	name := module + ".weight"
+	wt, ok := w.nodes[name]
+	if !ok {
+		wt = nf4.Dequantize(w.get(name+NF4Packed), w.get(name+NF4Absmax), w.shapes[name], w.w.DType)
+	}
+	y := tlinear(x, wt)
+	if a, ok := w.nodes[module+LoRAA]; ok { // an adapter among the weights
+		y = Add(y, MulScalar(tlinear(tlinear(x, a), w.get(module+LoRAB)), w.w.LoRAScale))
+	}
+	if lora == nil {
+		return y
+	}
+	a, ok := lora.A[module]
+	if !ok {
+		return y
+	}
+	in := x
+	if lora.Input != nil {
+		in = lora.Input(module, x)
+	}
+	return Add(y, MulScalar(tlinear(tlinear(in, a), lora.B[module]), lora.Scale))
+}
+
+// batchLayer is the decoder layer whose weights have the name prefix p
+// applied to the hidden states x [B·T, D] (float32).
+func batchLayer(w *graphWeights, p string, x *Node, c *batchTables, lora *LoRANodes) *Node {
+	cfg := w.cfg
+	b, t, hd := c.b, c.t, cfg.HeadDim
+	n := b * t
+	h := rmsNorm(x, w.get(p+"input_layernorm.weight"), cfg.RMSNormEps)
+	q := Reshape(batchProj(w, h, p+"self_attn.q_proj", lora), n, cfg.NumHeads, hd)
+	k := Reshape(batchProj(w, h, p+"self_attn.k_proj", lora), n, cfg.NumKVHeads, hd)
+	v := Reshape(batchProj(w, h, p+"self_attn.v_proj", lora), n, cfg.NumKVHeads, hd)
+	q, k = ropeNoSlice(q, c.cos, c.sin), ropeNoSlice(k, c.cos, c.sin)
+	a := batchAttention(cfg, Reshape(q, b, t, cfg.NumHeads, hd), Reshape(k, b, t, cfg.NumKVHeads, hd),
+		Reshape(v, b, t, cfg.NumKVHeads, hd), c.mask)
+	x = Add(x, batchProj(w, a, p+"self_attn.o_proj", lora))
+	h = rmsNorm(x, w.get(p+"post_attention_layernorm.weight"), cfg.RMSNormEps)
+	gate := batchProj(w, h, p+"mlp.gate_proj", lora)
+	up := batchProj(w, h, p+"mlp.up_proj", lora)
+	return Add(x, batchProj(w, Mul(Mul(gate, Sigmoid(gate)), up), p+"mlp.down_proj", lora))
 }
 
 // batchAttention is attention for q [B, T, H, hd] over k, v [B, T, KV, hd]

@@ -50,6 +50,20 @@ type Options struct {
 	// only with the same.
 	MaskTable *mask.Table `json:"-"`
 	MaskName  string      `json:",omitempty"` // names MaskTable (e.g. the schema) in checkpoints
+
+	// OneProgram runs each micro-batch as one program (forward and
+	// backward of the whole model): GoMLX's autodiff then keeps every
+	// layer's activations on the device. By default (false) a micro-batch
+	// is layered: the programs of layered.go keep only the layers' inputs
+	// and recompute each layer in its backward pass.
+	OneProgram bool `json:",omitempty"`
+	// SaveInputs is the dtype of the layer inputs the layered step keeps
+	// for the backward pass: "f32", "bf16", or "" for bf16 when the base
+	// computes in bf16 (a bf16 or NF4 base with LoRA), else f32. With
+	// bf16 every layer sees its input rounded to bf16 (a bf16 model's
+	// residual stream is in bf16 too), in the forward pass and its
+	// recomputation alike; half the memory of f32.
+	SaveInputs string `json:",omitempty"`
 }
 
 // DefaultOptions are the article's QLoRA recipe: r 64, alpha 16, dropout
@@ -88,6 +102,9 @@ func (o *Options) check() error {
 	case o.MaxGradNorm < 0 || o.WarmupRatio < 0 || o.WarmupRatio > 1:
 		return fmt.Errorf("max grad norm %g / warmup ratio %g out of range", o.MaxGradNorm, o.WarmupRatio)
 	}
+	if o.SaveInputs != "" && o.SaveInputs != "f32" && o.SaveInputs != "bf16" {
+		return fmt.Errorf("saved layer inputs %q: f32, bf16 or empty", o.SaveInputs)
+	}
 	for _, t := range o.Targets {
 		if !slices.Contains(DefaultTargets, t) {
 			return fmt.Errorf("LoRA target %q is not a layer projection (%s)", t, strings.Join(DefaultTargets, ", "))
@@ -98,8 +115,10 @@ func (o *Options) check() error {
 
 // Trainer holds the trainable parameters (LoRA factors, or with Full
 // every weight) with their AdamW state and the dropout random state, all
-// on the device, beside the frozen base weights. Each optimizer step is
-// one program (one more per micro-batch with gradient accumulation).
+// on the device, beside the frozen base weights. An optimizer step runs
+// each micro-batch layer by layer, recomputing each layer in the backward
+// pass (layered.go), then one program applies AdamW; with
+// Options.OneProgram each micro-batch is one program instead.
 type Trainer struct {
 	Backend backends.Backend
 	Base    *model.Weights // frozen base (LoRA); with Full only its names and config are used
@@ -120,6 +139,9 @@ type Trainer struct {
 
 	maskRows *tensors.Tensor // Opts.MaskTable's rows on the device (model.MaskRowsEOS), or nil
 	maskN    int32           // rows in maskRows
+
+	lay *layout // the layered step's tensors (nil with OneProgram)
+	mem memTracker
 }
 
 // New makes a Trainer over base weights. For LoRA the factors are
@@ -187,6 +209,12 @@ func New(backend backends.Backend, base *model.Weights, opts Options) (*Trainer,
 		}
 		t.M = append(t.M, tensors.FromFlatDataAndDimensions(make([]float32, n), s...))
 		t.V = append(t.V, tensors.FromFlatDataAndDimensions(make([]float32, n), s...))
+	}
+	if !opts.OneProgram {
+		var err error
+		if t.lay, err = newLayout(t); err != nil {
+			return nil, err
+		}
 	}
 	rng, err := RNGStateFromSeed(opts.Seed)
 	if err != nil {
@@ -305,13 +333,8 @@ func (t *Trainer) logitsGraph(params, base []*Node, tokens *Node, rng **Node, tr
 			lora.B[m] = params[i]
 		}
 	}
-	if p := t.Opts.Dropout; train && p > 0 {
-		lora.Input = func(_ string, x *Node) *Node {
-			var u *Node
-			*rng, u = RandomUniform(*rng, x.Shape())
-			keep := GreaterOrEqual(u, Scalar(x.Graph(), u.DType(), p))
-			return Where(keep, MulScalar(x, 1/(1-p)), ZerosLike(x))
-		}
+	if train {
+		lora.Input = t.dropout(rng)
 	}
 	return model.BatchLogits(t.Base, base, tokens, lora)
 }
@@ -397,13 +420,25 @@ func (t *Trainer) stepGraph(acc, apply bool) func(inputs []*Node) []*Node {
 // p ← p·(1−lr·wd); m ← β1·m+(1−β1)·g; v ← β2·v+(1−β2)·g²;
 // p ← p − (lr/bc1)·m/(√v/√bc2 + eps). It returns the norm before clipping.
 func (t *Trainer) adamW(params, m, v, grads []*Node, lr, bc1, bc2 *Node) (newP, newM, newV []*Node, norm *Node) {
-	o := t.Opts
-	g := lr.Graph()
-	sq := ScalarZero(g, dtypes.Float32)
+	norm = gradNorm(grads)
+	newP, newM, newV = t.adamWUpdate(params, m, v, grads, lr, bc1, bc2, norm)
+	return newP, newM, newV, norm
+}
+
+// gradNorm is the global norm of the gradients.
+func gradNorm(grads []*Node) *Node {
+	sq := ScalarZero(grads[0].Graph(), dtypes.Float32)
 	for _, gr := range grads {
 		sq = Add(sq, ReduceAllSum(Square(gr)))
 	}
-	norm = Sqrt(sq)
+	return Sqrt(sq)
+}
+
+// adamWUpdate is adamW given the global gradient norm (of all the
+// gradients, maybe more than these).
+func (t *Trainer) adamWUpdate(params, m, v, grads []*Node, lr, bc1, bc2, norm *Node) (newP, newM, newV []*Node) {
+	o := t.Opts
+	g := lr.Graph()
 	clip := ScalarOne(g, dtypes.Float32)
 	if o.MaxGradNorm > 0 {
 		clip = Min(clip, Div(Scalar(g, dtypes.Float32, o.MaxGradNorm), AddScalar(norm, 1e-6)))
@@ -419,7 +454,7 @@ func (t *Trainer) adamW(params, m, v, grads []*Node, lr, bc1, bc2 *Node) (newP, 
 		pi := Sub(Mul(p, decay), Mul(stepSize, Div(mi, denom)))
 		newP, newM, newV = append(newP, pi), append(newM, mi), append(newV, vi)
 	}
-	return newP, newM, newV, norm
+	return newP, newM, newV
 }
 
 func (t *Trainer) exec(key string, build func(inputs []*Node) []*Node) (*Exec, error) {
@@ -468,13 +503,6 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 	}
 	inv := float32(1 / float64(res.Targets))
 	res.LR = t.Opts.LRAt(t.Step)
-	var acc []*tensors.Tensor
-	defer func() {
-		for _, a := range acc {
-			a.FinalizeAll()
-		}
-	}()
-	sum := 0.0
 	// Every batch is checked before the first program runs (and changes
 	// the random state).
 	maskArgs := make([][]any, len(micro))
@@ -484,62 +512,55 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 			return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
 		}
 	}
+	var err error
+	if t.lay != nil {
+		err = t.trainStepLayered(micro, maskArgs, inv, &res)
+	} else {
+		err = t.trainStepOne(micro, maskArgs, inv, &res)
+	}
+	if err != nil {
+		return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
+	}
+	t.Step++
+	res.Loss /= float64(res.Targets)
+	return res, nil
+}
+
+// trainStepOne is TrainStep with one program per micro-batch; res.Loss
+// gets the loss sum.
+func (t *Trainer) trainStepOne(micro []Batch, maskArgs [][]any, inv float32, res *StepResult) error {
+	var acc []*tensors.Tensor
+	defer func() {
+		for _, a := range acc {
+			a.FinalizeAll()
+		}
+	}()
+	sum := 0.0
 	for i, b := range micro {
 		apply, hasAcc := i == len(micro)-1, i > 0
-		e, err := t.exec(fmt.Sprintf("step_acc%v_apply%v", hasAcc, apply), t.stepGraph(hasAcc, apply))
-		if err != nil {
-			return res, err
-		}
-		var args []any
-		add := func(ts []*tensors.Tensor, give bool) error {
-			for _, x := range ts {
-				if !give {
-					args = append(args, x)
-					continue
-				}
-				d, err := donate(x, t.Backend)
-				if err != nil {
-					return err
-				}
-				args = append(args, d)
-			}
-			return nil
-		}
+		key := fmt.Sprintf("step_acc%v_apply%v", hasAcc, apply)
+		a := t.newArgs(tensorBytes(acc))
 		// Parameters and moments are donated only by the program that
 		// replaces them.
-		if err := add(t.Params, apply); err != nil {
-			return res, err
-		}
+		a.tensors(apply, t.Params...)
 		if apply {
-			if err := add(t.M, true); err != nil {
-				return res, err
-			}
-			if err := add(t.V, true); err != nil {
-				return res, err
-			}
+			a.tensors(true, t.M...).tensors(true, t.V...)
 		}
 		if hasAcc {
-			if err := add(acc, true); err != nil {
-				return res, err
-			}
+			a.tensors(true, acc...)
 			acc = nil
 		}
-		_ = add(t.baseTensors(), false)
-		rng, err := donate(t.RNG, t.Backend)
-		if err != nil {
-			return res, err
-		}
-		args = append(args, tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
+		a.tensors(false, t.baseTensors()...).add(tensors.FromFlatDataAndDimensions(b.Tokens, b.B, b.T),
 			tensors.FromFlatDataAndDimensions(b.Labels, b.B, b.T),
-			tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T), inv, rng)
+			tensors.FromFlatDataAndDimensions(b.Mask, b.B, b.T), inv).tensors(true, t.RNG)
 		if apply {
 			s := float64(t.Step + 1)
-			args = append(args, float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s)))
+			a.add(float32(res.LR), float32(1-math.Pow(t.Opts.Beta1, s)), float32(1-math.Pow(t.Opts.Beta2, s)))
 		}
-		args = append(args, maskArgs[i]...)
-		outs, err := e.Exec(args...)
+		a.add(maskArgs[i]...)
+		outs, err := t.run(key, t.stepGraph(hasAcc, apply), a)
 		if err != nil {
-			return res, fmt.Errorf("train step %d: %w", t.Step+1, err)
+			return err
 		}
 		p := len(t.Names)
 		if apply {
@@ -556,9 +577,8 @@ func (t *Trainer) TrainStep(micro []Batch) (StepResult, error) {
 			t.RNG = outs[p+1]
 		}
 	}
-	t.Step++
-	res.Loss = sum / float64(res.Targets)
-	return res, nil
+	res.Loss = sum
+	return nil
 }
 
 // EvalLoss is the mean token loss over batches, without dropout (masked

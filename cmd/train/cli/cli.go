@@ -8,8 +8,9 @@
 //	      [-lr 2e-4] [-wd 0.001] [-clip 0.3] [-warmup 0.03] [-batch 4] [-accum 1]
 //	      [-max-len 1024] [-loss completion|full] [-pad 64] [-seed 42]
 //	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
-//	      [-tokenizer FILE] [-backend NAME]
+//	      [-tokenizer FILE] [-backend NAME] [-one-program] [-save-inputs f32|bf16]
 //	      [-mask-loss [-schema userprofile|invoice|supportticket|functioncall]]
+//	train -bench N [-model …] [-quant …] [-batch 4] [-max-len 1024] [-accum 1] [-r 64] [-full] …
 //
 // The data are JSONL records as cmd/datagen writes them (prompt,
 // completion, split; a record with only text is cut at the cue): the train
@@ -39,6 +40,29 @@
 // schedule with 3% warmup, batch 4, one epoch. -full trains every weight in
 // float32 instead (small models, e.g. from -model random:tiny).
 //
+// A micro-batch runs layer by layer (package train, layered.go): the
+// device keeps only each layer's input (-save-inputs; by default bf16 when
+// the base computes in bf16, f32 otherwise) and recomputes a layer in its
+// backward pass, so memory grows with one layer's activations, not all of
+// them. -one-program runs each micro-batch as one program instead: no
+// recomputation, but every layer's activations on the device. -batch 1
+// -accum 4 is the same optimizer step as -batch 4 (the loss is the mean
+// over the step's targets) with a quarter of the activations.
+//
+// -bench N measures training speed without data: one untimed step (it
+// compiles), then N timed optimizer steps of -accum micro-batches of
+// -batch random sequences of -max-len tokens (loss on every token after
+// BOS), with the other flags as for training (e.g. -model
+// random:mistral-7b; NF4 and r 64 are the defaults). It prints each
+// step on stderr and one JSON line on stdout: tokens/s over the timed
+// steps and the device-memory estimate in bytes: peak_bytes = the
+// resident tensors (base, trainable, AdamW moments) + the step's tensors
+// held at the peak (saved layer inputs, gradients) + the peak program's
+// outputs and temporaries as XLA compiled them (programs lists each
+// program's figures). PJRT preallocates the device, so the driver's usage
+// says nothing; backends without compiled figures (-backend go) count
+// outputs only. A training run prints the same estimate at its end.
+//
 // Progress goes to stderr, one line per step (loss, learning rate,
 // gradient norm, tokens/s, ETA). DIR receives checkpoint.safetensors
 // (every -save-every steps and at the end, written atomically; -resume
@@ -48,6 +72,9 @@
 // peft's tensor names) or, with -full, config.json + model.safetensors.
 // -merge-into OUT also writes the base with the adapter merged as a bf16
 // checkpoint (needs a dense base: -model DIR, or -quant bf16/f32).
+//
+// Out of device memory, the error names the knobs: -batch (with -accum),
+// -max-len, -r, -save-inputs bf16, no -one-program.
 //
 // Exit codes: 0 success; 1 bad usage, unreadable files, or a failure;
 // 2 malformed data; 3 the loss diverged (not finite): the last good
@@ -101,10 +128,11 @@ const randomStd = 0.02
 
 type options struct {
 	modelName, data, out, quant, lossMode, tokenizer, backend, mergeInto, schema string
-	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery            int
+	saveInputs                                                                   string
+	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery, bench     int
 	lr, alpha, dropout, wd, clip, warmup                                         float64
 	seed                                                                         int64
-	full, resume, skipBad, maskLoss                                              bool
+	full, resume, skipBad, maskLoss, oneProgram                                  bool
 }
 
 // schemas are the generated packages -mask-loss knows, by name (as in
@@ -162,6 +190,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
 	fs.BoolVar(&o.maskLoss, "mask-loss", false, "restrict the softmax of completion positions to the tokens the schema allows there (see -schema)")
 	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package whose token masks -mask-loss applies: "+strings.Join(schemaNames(), ", "))
+	fs.BoolVar(&o.oneProgram, "one-program", false, "run each micro-batch as one program (autodiff keeps every layer's activations: fast, much memory) instead of layer by layer with recomputation")
+	fs.StringVar(&o.saveInputs, "save-inputs", "", "dtype of the layer inputs kept for the backward pass: f32, bf16 (default: bf16 when the base computes in bf16, else f32)")
+	fs.IntVar(&o.bench, "bench", 0, "benchmark: N timed optimizer steps (after one untimed, compiling step) on random tokens of -batch × -max-len, no -data or -o; prints tokens/s and the device-memory estimate as JSON")
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go); e.g. xla:/path/to/xla_cuda_plugin.so")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -188,6 +219,10 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	switch {
 	case len(extra) > 0:
 		return usage("unexpected arguments %q", extra)
+	case o.bench < 0:
+		return usage("-bench %d: must not be negative", o.bench)
+	case o.bench > 0:
+		return bench(o, stdout, stderr)
 	case o.data == "":
 		return usage("-data is required")
 	case o.out == "":
@@ -201,22 +236,9 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	case o.maskLoss && schemas[o.schema] == nil:
 		return usage("-schema %q: one of %s", o.schema, strings.Join(schemaNames(), ", "))
 	}
-	dtype, quant := dtypes.BFloat16, model.NF4
-	switch o.quant {
-	case "":
-		if o.full {
-			dtype, quant = dtypes.Float32, model.Dense
-		}
-	case "nf4":
-	case "bf16":
-		quant = model.Dense
-	case "f32":
-		dtype, quant = dtypes.Float32, model.Dense
-	default:
-		return usage("-quant %q: nf4, bf16 or f32", o.quant)
-	}
-	if o.full && (dtype != dtypes.Float32 || quant != model.Dense) {
-		return usage("-full trains float32 weights: -quant f32 (or none)")
+	dtype, quant, err := storage(o)
+	if err != nil {
+		return err
 	}
 	if o.full && o.mergeInto != "" {
 		return usage("-merge-into merges an adapter; -full writes the model itself")
@@ -317,25 +339,12 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	}
 	defer backend.Finalize()
 	start := time.Now()
-	var base *model.Weights
-	if random {
-		base, err = model.RandomWeights(backend, cfg, dtype, quant, o.seed, randomStd)
-	} else {
-		var set *safetensors.Set
-		if set, err = safetensors.OpenModel(o.modelName); err != nil {
-			return err
-		}
-		base, err = model.LoadWeights(cfg, set, model.LoadOptions{DType: dtype, Quant: quant, Backend: backend})
-		set.Close()
-	}
+	base, err := loadBase(o, backend, cfg, dtype, quant)
 	if err != nil {
 		return err
 	}
 	defer base.Finalize()
-	topts := train.DefaultOptions()
-	topts.Full, topts.R, topts.Alpha, topts.Dropout = o.full, o.r, o.alpha, o.dropout
-	topts.LR, topts.WeightDecay, topts.MaxGradNorm, topts.WarmupRatio = o.lr, o.wd, o.clip, o.warmup
-	topts.Steps, topts.Seed = steps, o.seed
+	topts := trainOptions(o, steps)
 	if table != nil {
 		topts.MaskTable, topts.MaskName = table, o.schema
 	}
@@ -370,8 +379,9 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 		if errors.As(err, &nan) {
 			return &exitError{ExitDiverged, err}
 		}
-		return err
+		return oomHint(err)
 	}
+	fmt.Fprintf(stderr, "train: %s\n", memLine(tr))
 
 	// Results.
 	if o.full {
@@ -406,6 +416,87 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	text, _ := json.Marshal(summary)
 	fmt.Fprintln(stdout, string(text))
 	return nil
+}
+
+// storage is the dtype and quantization of the base that -quant and
+// -full ask for.
+func storage(o *options) (dtypes.DType, model.Quant, error) {
+	dtype, quant := dtypes.BFloat16, model.NF4
+	switch o.quant {
+	case "":
+		if o.full {
+			dtype, quant = dtypes.Float32, model.Dense
+		}
+	case "nf4":
+	case "bf16":
+		quant = model.Dense
+	case "f32":
+		dtype, quant = dtypes.Float32, model.Dense
+	default:
+		return 0, "", usage("-quant %q: nf4, bf16 or f32", o.quant)
+	}
+	if o.full && (dtype != dtypes.Float32 || quant != model.Dense) {
+		return 0, "", usage("-full trains float32 weights: -quant f32 (or none)")
+	}
+	switch o.saveInputs {
+	case "", "f32", "bf16":
+	default:
+		return 0, "", usage("-save-inputs %q: f32 or bf16", o.saveInputs)
+	}
+	return dtype, quant, nil
+}
+
+// loadBase draws (random:NAME) or loads the base weights.
+func loadBase(o *options, backend backends.Backend, cfg *model.Config, dtype dtypes.DType, quant model.Quant) (*model.Weights, error) {
+	if model.IsNamed(o.modelName) {
+		return model.RandomWeights(backend, cfg, dtype, quant, o.seed, randomStd)
+	}
+	set, err := safetensors.OpenModel(o.modelName)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	return model.LoadWeights(cfg, set, model.LoadOptions{DType: dtype, Quant: quant, Backend: backend})
+}
+
+// trainOptions are the trainer's options from the flags.
+func trainOptions(o *options, steps int) train.Options {
+	topts := train.DefaultOptions()
+	topts.Full, topts.R, topts.Alpha, topts.Dropout = o.full, o.r, o.alpha, o.dropout
+	topts.LR, topts.WeightDecay, topts.MaxGradNorm, topts.WarmupRatio = o.lr, o.wd, o.clip, o.warmup
+	topts.Steps, topts.Seed = steps, o.seed
+	topts.OneProgram, topts.SaveInputs = o.oneProgram, o.saveInputs
+	return topts
+}
+
+// oomHint adds the knobs that lower device memory to an out-of-memory
+// error of the backend.
+func oomHint(err error) error {
+	s := err.Error()
+	if !strings.Contains(s, "RESOURCE_EXHAUSTED") && !strings.Contains(strings.ToLower(s), "out of memory") {
+		return err
+	}
+	return fmt.Errorf("%w\nout of device memory: lower -batch (and raise -accum to keep the batch), -max-len or -r; use -save-inputs bf16; without -one-program only one layer's activations are kept", err)
+}
+
+// memLine describes the trainer's device-memory estimate.
+func memLine(tr *train.Trainer) string {
+	m := tr.MemStats()
+	base, params, moments := tr.ResidentParts()
+	src := "XLA's compiled sizes"
+	if !m.Compiled {
+		src = "tensor sizes only: this backend reports no program temporaries"
+	}
+	return fmt.Sprintf("device memory estimate: peak %s (resident %s: base %s, trainable %s, AdamW %s; step tensors %s; program %s %s) from %s",
+		gib(m.Peak), gib(m.Resident), gib(base), gib(params), gib(moments), gib(m.PeakStep), m.PeakName, gib(m.PeakProgram), src)
+}
+
+// gib formats bytes in GiB (MiB below one GiB).
+func gib(n int64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 }
 
 // merge writes the base with the saved adapter merged, in bf16.

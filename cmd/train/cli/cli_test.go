@@ -212,3 +212,26 @@ func TestFullAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBench: -bench runs without data, prints one JSON line with
+// tokens/s and the memory estimate (here without XLA's figures), on the
+// layered step and with -one-program.
+func TestBench(t *testing.T) {
+	for _, extra := range [][]string{nil, {"-one-program", "-accum", "2"}} {
+		code, stdout, stderr := runCmd(t, append([]string{"-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4"}, extra...)...)
+		var res BenchResult
+		if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil {
+			t.Fatalf("%v: exit %d, stdout %q, stderr %s", extra, code, stdout, stderr)
+		}
+		if !(res.TokensPS > 0) || res.Steps != 1 || res.Seq != 16 || res.PeakBytes <= res.ResidentBytes || res.BaseBytes == 0 ||
+			res.PeakProgram == "" || len(res.Programs) == 0 || !strings.Contains(stderr, "device memory estimate") {
+			t.Errorf("%v: %+v\n%s", extra, res, stderr)
+		}
+		if want := map[bool]string{false: "layered", true: "one-program"}[extra != nil]; res.Path != want {
+			t.Errorf("path %s, want %s", res.Path, want)
+		}
+	}
+	if code, _, stderr := runCmd(t, "-bench", "1", "-mask-loss"); code != ExitFailure || !strings.Contains(stderr, "no -mask-loss") {
+		t.Errorf("-bench -mask-loss: exit %d, %s", code, stderr)
+	}
+}

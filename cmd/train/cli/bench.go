@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/schemac-dev/schemac/runtime/model"
+	"github.com/schemac-dev/schemac/runtime/train"
+)
+
+// BenchResult is the JSON line -bench prints.
+type BenchResult struct {
+	Model      string  `json:"model"`
+	Quant      string  `json:"quant"`
+	Backend    string  `json:"backend"`
+	Path       string  `json:"path"` // layered (recomputing) or one-program
+	SaveInputs string  `json:"save_inputs,omitempty"`
+	Batch      int     `json:"batch"`
+	Seq        int     `json:"seq"`
+	Accum      int     `json:"accum"`
+	R          int     `json:"r,omitempty"`
+	Trainable  int64   `json:"trainable"`
+	Steps      int     `json:"steps"`        // timed steps
+	FirstStepS float64 `json:"first_step_s"` // the untimed step (compilation included)
+	StepS      float64 `json:"step_s"`       // mean of the timed steps
+	TokensPS   float64 `json:"tokens_per_s"` // tokens of the timed steps over their time
+	LossFirst  float64 `json:"loss_first"`
+	LossLast   float64 `json:"loss_last"`
+
+	// Device memory estimate (train.MemStats), bytes.
+	PeakBytes     int64  `json:"peak_bytes"`
+	Peak          string `json:"peak"` // PeakBytes in GiB or MiB
+	ResidentBytes int64  `json:"resident_bytes"`
+	BaseBytes     int64  `json:"base_bytes"`
+	ParamsBytes   int64  `json:"params_bytes"`
+	MomentsBytes  int64  `json:"moments_bytes"`
+	StepBytes     int64  `json:"step_bytes"`    // the step's tensors held at the peak
+	ProgramBytes  int64  `json:"program_bytes"` // the peak program's outputs, temporaries, code
+	PeakProgram   string `json:"peak_program"`
+	// MemorySource says where the program part comes from.
+	MemorySource string                         `json:"memory_source"`
+	Programs     map[string]train.ProgramMemory `json:"programs,omitempty"`
+}
+
+// bench runs -bench: one untimed step (it compiles the programs), then
+// o.bench timed optimizer steps of o.accum micro-batches of o.batch random
+// sequences of o.maxLen tokens (BOS, then token ids drawn uniformly), the
+// loss over every token after BOS.
+func bench(o *options, stdout, stderr io.Writer) error {
+	switch {
+	case o.batch <= 0 || o.accum <= 0 || o.maxLen < 2:
+		return usage("-batch and -accum must be positive, -max-len at least 2")
+	case o.maskLoss:
+		return usage("-bench runs on random tokens: no -mask-loss")
+	case o.resume || o.data != "" || o.mergeInto != "":
+		return usage("-bench takes no -data, -resume or -merge-into")
+	}
+	dtype, quant, err := storage(o)
+	if err != nil {
+		return err
+	}
+	cfg, err := model.ConfigFor(o.modelName)
+	if err != nil {
+		return err
+	}
+	backend, err := model.NewBackend(o.backend)
+	if err != nil {
+		return err
+	}
+	defer backend.Finalize()
+	start := time.Now()
+	base, err := loadBase(o, backend, cfg, dtype, quant)
+	if err != nil {
+		return err
+	}
+	defer base.Finalize()
+	tr, err := train.New(backend, base, trainOptions(o, o.bench+1))
+	if err != nil {
+		return err
+	}
+	defer tr.Finalize()
+	path := "layered"
+	if o.oneProgram {
+		path = "one-program"
+	}
+	fmt.Fprintf(stderr, "train -bench: %s (%s %s) on %s, %s step, %d trainable values, %d×%d sequences of %d tokens; weights ready in %v\n",
+		o.modelName, dtype, quantLabel(quant), backend.Name(), path, tr.NumTrainable(), o.accum, o.batch, o.maxLen, time.Since(start).Round(time.Millisecond))
+
+	r := rand.New(rand.NewPCG(uint64(o.seed), 0xbe7c))
+	micro := func() []train.Batch {
+		var out []train.Batch
+		for range o.accum {
+			seqs := make([]train.Sequence, o.batch)
+			for i := range seqs {
+				s := train.Sequence{Tokens: make([]int32, o.maxLen), Start: 1}
+				s.Tokens[0] = int32(cfg.BOSTokenID)
+				for j := 1; j < o.maxLen; j++ {
+					s.Tokens[j] = int32(3 + r.IntN(cfg.VocabSize-3))
+				}
+				seqs[i] = s
+			}
+			out = append(out, train.MakeBatch(seqs, 1))
+		}
+		return out
+	}
+	res := BenchResult{Model: o.modelName, Quant: quantLabel(quant), Backend: backend.Name(), Path: path, Batch: o.batch, Seq: o.maxLen,
+		Accum: o.accum, Trainable: tr.NumTrainable(), Steps: o.bench}
+	if !o.full {
+		res.R = o.r
+		res.SaveInputs = o.saveInputs
+		if !o.oneProgram && o.saveInputs == "" {
+			res.SaveInputs = "auto"
+		}
+	}
+	var timed time.Duration
+	tokens := 0
+	for step := range o.bench + 1 {
+		batches := micro()
+		t0 := time.Now()
+		sr, err := tr.TrainStep(batches)
+		if err != nil {
+			return oomHint(err)
+		}
+		d := time.Since(t0)
+		fmt.Fprintf(stderr, "step %d/%d  loss %.4f  grad norm %.3f  %.3f s  %.0f tokens/s%s\n", step, o.bench, sr.Loss, sr.GradNorm,
+			d.Seconds(), float64(sr.Tokens)/d.Seconds(), map[bool]string{true: "  (untimed: compiles)", false: ""}[step == 0])
+		if step == 0 {
+			res.FirstStepS, res.LossFirst = d.Seconds(), sr.Loss
+			continue
+		}
+		timed += d
+		tokens += sr.Tokens
+		res.LossLast = sr.Loss
+	}
+	res.StepS = timed.Seconds() / float64(o.bench)
+	res.TokensPS = float64(tokens) / timed.Seconds()
+	m := tr.MemStats()
+	res.PeakBytes, res.Peak, res.ResidentBytes = m.Peak, gib(m.Peak), m.Resident
+	res.BaseBytes, res.ParamsBytes, res.MomentsBytes = tr.ResidentParts()
+	res.StepBytes, res.ProgramBytes, res.PeakProgram = m.PeakStep, m.PeakProgram, m.PeakName
+	res.MemorySource = "resident and step tensors summed; per program XLA's compiled outputs-aliases+temporaries+code (PJRT GetCompiledMemoryStats)"
+	if !m.Compiled {
+		res.MemorySource = "resident and step tensors summed; per program only its outputs (this backend reports no compiled memory: temporaries missing)"
+	}
+	res.Programs = m.Programs
+	fmt.Fprintf(stderr, "train -bench: %.0f tokens/s over %d steps (%.3f s a step); %s\n", res.TokensPS, o.bench, res.StepS, memLine(tr))
+	text, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, string(text))
+	return nil
+}
