@@ -125,7 +125,7 @@ func batchLayer(w *graphWeights, p string, x *Node, c *batchTables, lora *LoRANo
 	v := Reshape(batchProj(w, h, p+"self_attn.v_proj", lora), n, cfg.NumKVHeads, hd)
 	q, k = ropeNoSlice(q, c.cos, c.sin), ropeNoSlice(k, c.cos, c.sin)
 	a := batchAttention(cfg, Reshape(q, b, t, cfg.NumHeads, hd), Reshape(k, b, t, cfg.NumKVHeads, hd),
-		Reshape(v, b, t, cfg.NumKVHeads, hd), c.mask)
+		Reshape(v, b, t, cfg.NumKVHeads, hd), c.mask, w.w.DType)
 	x = Add(x, batchProj(w, a, p+"self_attn.o_proj", lora))
 	h = rmsNorm(x, w.get(p+"post_attention_layernorm.weight"), cfg.RMSNormEps)
 	gate := batchProj(w, h, p+"mlp.gate_proj", lora)
@@ -135,8 +135,11 @@ func batchLayer(w *graphWeights, p string, x *Node, c *batchTables, lora *LoRANo
 
 // batchAttention is attention for q [B, T, H, hd] over k, v [B, T, KV, hd]
 // (float32) with mask [T, T]; it returns [B·T, H·hd] float32. Query head h
-// serves key/value head h / group, as in attention.
-func batchAttention(cfg *Config, q, k, v, mask *Node) *Node {
+// serves key/value head h / group, as in attention. The two products run
+// in dtype (the weights' compute type, as attention does over a cache in
+// that type, and as a bf16 model in transformers does); the softmax runs in
+// float32.
+func batchAttention(cfg *Config, q, k, v, mask *Node, dtype dtypes.DType) *Node {
 	b, t := q.Shape().Dimensions[0], q.Shape().Dimensions[1]
 	kvh, grp, hd := cfg.NumKVHeads, cfg.GroupSize(), cfg.HeadDim
 	q = Reshape(q, b, t, kvh, grp, hd)
@@ -144,13 +147,25 @@ func batchAttention(cfg *Config, q, k, v, mask *Node) *Node {
 	q = Reshape(q, b, kvh, grp*t, hd)
 	k = TransposeAllAxes(k, 0, 2, 1, 3) // [B, KV, T, hd]
 	v = TransposeAllAxes(v, 0, 2, 1, 3)
+	if dtype != q.DType() {
+		q, k, v = ConvertDType(q, dtype), ConvertDType(k, dtype), ConvertDType(v, dtype)
+	}
 	scores := dotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}) // [B, KV, G*T, T]
+	if scores.DType() != dtypes.Float32 {
+		scores = ConvertDType(scores, dtypes.Float32)
+	}
 	scores = MulScalar(Reshape(scores, b, kvh, grp, t, t), 1/math.Sqrt(float64(hd)))
 	m := BroadcastToDims(Reshape(mask, 1, 1, 1, t, t), b, kvh, grp, t, t)
 	scores = Where(m, scores, Scalar(scores.Graph(), dtypes.Float32, -math.MaxFloat32))
 	probs := Reshape(Softmax(scores, -1), b, kvh, grp*t, t)
+	if probs.DType() != v.DType() {
+		probs = ConvertDType(probs, v.DType())
+	}
 	out := dotGeneral(probs, []int{3}, []int{0, 1}, v, []int{2}, []int{0, 1}) // [B, KV, G*T, hd]
-	out = TransposeAllAxes(Reshape(out, b, kvh, grp, t, hd), 0, 3, 1, 2, 4)   // [B, T, KV, G, hd]
+	if out.DType() != dtypes.Float32 {
+		out = ConvertDType(out, dtypes.Float32)
+	}
+	out = TransposeAllAxes(Reshape(out, b, kvh, grp, t, hd), 0, 3, 1, 2, 4) // [B, T, KV, G, hd]
 	return Reshape(out, b*t, cfg.NumHeads*hd)
 }
 
