@@ -16,8 +16,32 @@ import (
 
 // MaxPrograms bounds the step programs one Model compiles: token counts
 // and attended lengths are rounded up to powers of two, so a context of
-// 2^k positions needs at most about (k+1)² programs.
+// 2^k positions needs at most about (k+1)² programs (far fewer in
+// practice: see stepShape).
 const MaxPrograms = 256
+
+// minChunk is the smallest padded count of a multi-token step: the
+// forced chunks of jump-forward (usually 2–10 tokens) share one program
+// instead of one per power of two. A 7B NF4 step program takes minutes to
+// compile; a few padded rows cost next to nothing, since a step's time is
+// reading the weights once whatever the row count.
+const minChunk = 16
+
+// stepShape is the padded token count of a step feeding count tokens and
+// the number of cache positions it attends to. Both are powers of two
+// (unless the cache is full), and the attended length is at least a
+// quarter of the cache, so one cache size needs at most three lengths.
+func (c *Cache) stepShape(count int) (n, keyLen int) {
+	n = count
+	if count > 1 {
+		n = max(bucket(count), minChunk)
+	}
+	if c.Len+n > c.MaxLen {
+		n = count // the padded bucket would not fit: exact size
+	}
+	keyLen = min(max(bucket(c.Len+n), bucket(c.MaxLen/4)), c.MaxLen)
+	return n, keyLen
+}
 
 // Cache is the KV cache of one sequence: one tensor [layers, 2, KV heads,
 // MaxLen, head dim] (keys, then values) that stays on the device: each step
@@ -259,11 +283,7 @@ func (c *Cache) launch(tokens any, count int, s Sampling, row int32, eosOK bool)
 	if c.Len+count > c.MaxLen {
 		return nil, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, count, c.MaxLen)
 	}
-	n := bucket(count)
-	if c.Len+n > c.MaxLen {
-		n = count // the padded bucket would not fit: exact size
-	}
-	keyLen := min(bucket(c.Len+n), c.MaxLen)
+	n, keyLen := c.stepShape(count)
 	if host, ok := tokens.([]int32); ok {
 		padded := make([]int32, n)
 		copy(padded, host)

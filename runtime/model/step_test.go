@@ -201,3 +201,40 @@ func TestGenerateStopsAtEOS(t *testing.T) {
 		t.Errorf("ignoring EOS: got %v in %d steps, want %v in 5", got, st.Steps, want[:6])
 	}
 }
+
+// TestStepShape checks the padding of token counts and the attended
+// lengths, and that a whole constrained-style decode (a 30-token prompt,
+// single tokens and forced chunks of 2–9 tokens up to 200 positions in a
+// 256-position cache) needs few programs.
+func TestStepShape(t *testing.T) {
+	for _, c := range []struct{ len, max, count, n, keyLen int }{
+		{0, 512, 300, 512, 512}, // prefill: the power of two above
+		{300, 512, 1, 1, 512},   // one token
+		{300, 512, 3, 16, 512},  // a forced chunk: padded to 16
+		{300, 512, 20, 32, 512}, // a long chunk: the power of two above
+		{500, 512, 3, 3, 512},   // padding would not fit: exact
+		{0, 256, 30, 32, 64},    // attends at least a quarter of the cache
+		{10, 256, 1, 1, 64},
+		{70, 256, 1, 1, 128},
+		{130, 256, 1, 1, 256},
+		{0, 30, 5, 16, 16}, // cache not a power of two
+		{20, 30, 1, 1, 30},
+	} {
+		cache := &Cache{Len: c.len, MaxLen: c.max}
+		if n, k := cache.stepShape(c.count); n != c.n || k != c.keyLen {
+			t.Errorf("%d of %d filled, %d tokens: padded %d attending %d, want %d and %d", c.len, c.max, c.count, n, k, c.n, c.keyLen)
+		}
+	}
+	programs := map[[2]int]bool{}
+	cache := &Cache{MaxLen: 256}
+	for i, count := 0, 30; cache.Len+count <= 200; i++ {
+		n, k := cache.stepShape(count)
+		programs[[2]int{n, k}] = true
+		cache.Len += count
+		count = 1 + (i%5)*2*(i%2) // 1, 3, 1, 7, 1, 1, 1, 5, …
+	}
+	if len(programs) > 7 {
+		t.Errorf("%d programs: %v", len(programs), programs)
+	}
+	t.Logf("%d programs: %v", len(programs), programs)
+}
