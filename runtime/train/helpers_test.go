@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -67,4 +68,34 @@ func maxAbsDiff(a, b []float32) float64 {
 		}
 	}
 	return d
+}
+
+// checkDirectional compares the directional derivative of the loss along
+// a random unit direction (over every value of vals) computed from the
+// gradients with central finite differences of lossAt (the loss with
+// delta(i, j) added to vals[i][j]), and returns both.
+func checkDirectional(t *testing.T, r *rand.Rand, vals, grads [][]float32, lossAt func(delta func(i, j int) float32) float64) (num, gd float64) {
+	t.Helper()
+	dir := make([][]float32, len(vals))
+	var norm float64
+	for i := range vals {
+		dir[i] = make([]float32, len(vals[i]))
+		for j := range dir[i] {
+			dir[i][j] = float32(r.NormFloat64())
+			norm += float64(dir[i][j]) * float64(dir[i][j])
+		}
+	}
+	norm = math.Sqrt(norm)
+	for i := range dir {
+		for j := range dir[i] {
+			dir[i][j] /= float32(norm)
+			gd += float64(dir[i][j]) * float64(grads[i][j])
+		}
+	}
+	const eps = 1e-2
+	num = (lossAt(func(i, j int) float32 { return eps * dir[i][j] }) - lossAt(func(i, j int) float32 { return -eps * dir[i][j] })) / (2 * eps)
+	if math.Abs(num-gd) > 2e-3*math.Max(1, math.Abs(gd)) || math.Abs(num-gd) > 0.02*math.Abs(gd) {
+		t.Errorf("directional derivative: finite differences %.6g, gradient %.6g", num, gd)
+	}
+	return num, gd
 }
