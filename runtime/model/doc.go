@@ -12,15 +12,23 @@
 //     Hugging Face), grouped-query attention with a causal and sliding-window
 //     mask, SwiGLU MLP, final norm, LM head (tied or not). Forward runs a
 //     whole sequence and returns the logits of every position.
-//   - step.go: incremental decoding. A KV cache that stays on the device
-//     (passed in and returned, its buffers donated), one executable per step
-//     shape: a step feeds n tokens (prompt prefill, one sampled token, or a
-//     forced multi-token continuation) at a dynamic position, with n and the
-//     attended length bucketed to powers of two so that the number of
-//     compiled programs stays bounded. Sampling (greedy, temperature, top-p)
-//     runs in the step, seeded, and only the token id comes back.
+//   - step.go: incremental decoding. A KV cache (one tensor for all layers)
+//     that stays on the device (passed in and returned, its buffer donated),
+//     one executable per step shape: a step feeds n tokens (prompt prefill,
+//     one sampled token, or a forced multi-token continuation) at a dynamic
+//     position, with n and the attended length bucketed (stepShape) so that
+//     the number of compiled programs stays small. Sampling (greedy,
+//     temperature, top-p) runs in the step, seeded, and only the token id
+//     comes back. Unconstrained generation is pipelined: each step is fed
+//     the previous step's token on the device and enqueued before the host
+//     reads that token.
 //   - lora.go: PEFT LoRA adapters, checked against the base, applied
 //     unmerged (beside dense or NF4 weights) or merged on the device.
+//   - stack.go: Weights.Stack, one [layers, …] tensor per weight kind for
+//     inference, so that a step program takes a few dozen inputs.
+//   - graph_export.go, layer_export.go: what training builds on (the
+//     logits of a batch; embedding, one layer and the head as separate
+//     pieces for layer-by-layer recomputation).
 //   - constrain.go: the mask rows of a compiled schema (runtime/mask) on the
 //     device as bits; the step gathers the state's row and masks the logits.
 //   - decode.go: constrained generation with jump-forward over forced bytes.
