@@ -37,6 +37,7 @@ func main() {
 	skip := flag.Bool("skipprefill", false, "no prefill program: mark the (zero) cache as filled")
 	stack := flag.Bool("stack", true, "stack the weights per kind")
 	adapter := flag.String("adapter", "", "PEFT adapter directory, applied unmerged")
+	dq := flag.Bool("double-quant", false, "double-quantize the NF4 absmax values")
 	pipe := flag.Bool("pipe", true, "also time the pipelined GenerateStats loop")
 	flag.Parse()
 	t0 := time.Now()
@@ -55,6 +56,10 @@ func main() {
 	fmt.Printf("weights %s: %.2f GB, %d tensors, %v\n", *quant, float64(w.Bytes())/1e9, len(w.Tensors), time.Since(t0).Round(time.Millisecond))
 	if *trivial {
 		timeTrivial(be, w)
+	}
+	if *dq {
+		check(w.DoubleQuantize(be))
+		fmt.Printf("double-quantized: %.2f GB\n", float64(w.Bytes())/1e9)
 	}
 	if *adapter != "" {
 		a, err := model.ReadAdapter(*adapter, cfg)

@@ -52,6 +52,15 @@ func (gw *graphWeights) get(name string) *Node {
 	return n
 }
 
+// absmax is the absmax vector of the NF4 matrix name, stored as is or
+// double-quantized (Weights.DoubleQuantize).
+func (gw *graphWeights) absmax(name string) *Node {
+	if a, ok := gw.nodes[name+NF4Absmax]; ok {
+		return a
+	}
+	return nf4.DequantizeAbsmax(gw.get(name+NF4AbsmaxQ), gw.get(name+NF4AbsmaxScale), gw.get(name+NF4AbsmaxMean))
+}
+
 func (gw *graphWeights) embed() *Node { return gw.get("model.embed_tokens.weight") }
 
 func (gw *graphWeights) lmHead() *Node {
@@ -70,9 +79,9 @@ func (gw *graphWeights) proj(x *Node, module string) *Node {
 	if wt, ok := gw.nodes[name]; ok {
 		y = linear(x, wt)
 	} else if shape := gw.shapes[name]; x.Shape().Dimensions[0] == 1 && nf4.RowTimesOK(shape) {
-		y = nf4.RowTimes(x, gw.get(name+NF4Packed), gw.get(name+NF4Absmax), shape[0], shape[1])
+		y = nf4.RowTimes(x, gw.get(name+NF4Packed), gw.absmax(name), shape[0], shape[1])
 	} else {
-		wt := nf4.Dequantize(gw.get(name+NF4Packed), gw.get(name+NF4Absmax), gw.shapes[name], gw.w.DType)
+		wt := nf4.Dequantize(gw.get(name+NF4Packed), gw.absmax(name), gw.shapes[name], gw.w.DType)
 		y = linear(x, wt)
 	}
 	if a, ok := gw.nodes[module+LoRAA]; ok {

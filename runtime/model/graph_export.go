@@ -93,7 +93,7 @@ func batchProj(w *graphWeights, x *Node, module string, lora *LoRANodes) *Node {
 	name := module + ".weight"
 	wt, ok := w.nodes[name]
 	if !ok {
-		wt = nf4.Dequantize(w.get(name+NF4Packed), w.get(name+NF4Absmax), w.shapes[name], w.w.DType)
+		wt = nf4.Dequantize(w.get(name+NF4Packed), w.absmax(name), w.shapes[name], w.w.DType)
 	}
 	y := tlinear(x, wt)
 	if a, ok := w.nodes[module+LoRAA]; ok { // an adapter among the weights

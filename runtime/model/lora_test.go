@@ -157,32 +157,7 @@ func TestNF4Model(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer set.Close()
-	// A checkpoint whose projections are the NF4 round trip of the originals.
-	dir := t.TempDir()
-	wr := safetensors.NewWriter()
-	for _, s := range cfg.Specs() {
-		v, shape, err := set.Float32s(s.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Linear {
-			q, err := nf4.Quantize(s.Name, v, shape)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v = q.Dequantize()
-		}
-		if err := wr.AddFloat32(s.Name, safetensors.F32, shape, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := wr.WriteFile(filepath.Join(dir, safetensors.SingleFile)); err != nil {
-		t.Fatal(err)
-	}
-	roundTrip, err := safetensors.OpenModel(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	roundTrip := nf4RoundTrip(t, cfg, set, false)
 	defer roundTrip.Close()
 
 	load := func(s *safetensors.Set, q Quant) *Model {
@@ -260,5 +235,122 @@ func TestNF4Model(t *testing.T) {
 	}
 	if d, at := maxAbsDiff(gotLogits[len(prompt)-1], wantLogits[len(prompt)-1]); d > 1e-5 {
 		t.Errorf("stacked NF4+LoRA logits differ by %g at %d", d, at)
+	}
+}
+
+// nf4RoundTrip writes a checkpoint whose layer projections are the NF4
+// round trip of set's (with double-quantized absmax values when double)
+// and opens it.
+func nf4RoundTrip(t *testing.T, cfg *Config, set *safetensors.Set, double bool) *safetensors.Set {
+	t.Helper()
+	dir := t.TempDir()
+	wr := safetensors.NewWriter()
+	for _, s := range cfg.Specs() {
+		v, shape, err := set.Float32s(s.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Linear {
+			q, err := nf4.Quantize(s.Name, v, shape)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if double {
+				q.QuantizeAbsmax()
+			}
+			v = q.Dequantize()
+		}
+		if err := wr.AddFloat32(s.Name, safetensors.F32, shape, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wr.WriteFile(filepath.Join(dir, safetensors.SingleFile)); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := safetensors.OpenModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
+// TestNF4DoubleQuant double-quantizes the absmax values of an NF4 model on
+// the device: the forward pass (dequantize + dot) and greedy decoding (the
+// one-row path), per-layer and stacked, match a dense checkpoint holding
+// the same double-quantized round trip, and the absmax storage shrinks.
+func TestNF4DoubleQuant(t *testing.T) {
+	ref := openReference(t)
+	src := filepath.Join(fixtureDir, "tiny-mistral")
+	cfg, err := ReadConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := safetensors.OpenModel(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	roundTrip := nf4RoundTrip(t, cfg, set, true)
+	defer roundTrip.Close()
+	load := func(s *safetensors.Set, q Quant) *Weights {
+		w, err := LoadWeights(cfg, s, LoadOptions{DType: dtypes.Float32, Quant: q, Backend: testBackend()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	host, err := New(testBackend(), load(roundTrip, Dense))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Finalize()
+	prompt := ref.ints(t, "p0.prompt")
+	want, err := host.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTokens, err := host.Generate(prompt, 6, Sampling{}, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range []bool{false, true} {
+		w := load(set, NF4)
+		before := w.Bytes()
+		if err := w.DoubleQuantize(testBackend()); err != nil {
+			t.Fatal(err)
+		}
+		if stack {
+			if err := w.Stack(testBackend()); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.DoubleQuantize(testBackend()); err == nil {
+				t.Error("double quantization of stacked weights was accepted")
+			}
+		}
+		m, err := New(testBackend(), w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Forward(prompt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, at := maxAbsDiff(got[len(prompt)-1], want[len(prompt)-1]); d > logitTol {
+			t.Errorf("stack=%v: logits differ from the round trip by %g at %d", stack, d, at)
+		}
+		tokens, err := m.Generate(prompt, 6, Sampling{}, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(tokens) != fmt.Sprint(wantTokens) {
+			t.Errorf("stack=%v: greedy %v, round trip %v", stack, tokens, wantTokens)
+		}
+		// per 64 weights: 4 bytes of absmax became 1 (+ a scale per 256)
+		if saved := before - w.Bytes(); saved <= 0 {
+			t.Errorf("stack=%v: %d → %d bytes", stack, before, w.Bytes())
+		}
+		t.Logf("stack=%v: %d → %d weight bytes", stack, before, w.Bytes())
+		m.Finalize()
+		w.Finalize()
 	}
 }

@@ -9,6 +9,9 @@ import (
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/schemac-dev/schemac/runtime/nf4"
 )
 
 // stackedPrefix starts the name of a stacked tensor: stackedPrefix+REST
@@ -110,4 +113,43 @@ func (w *Weights) Stacked() bool {
 		}
 	}
 	return false
+}
+
+// DoubleQuantize replaces the absmax vector of every NF4 matrix by its
+// double quantization (runtime/nf4.DoubleQuantize: int8 values, a float32
+// scale per 256 of them and their mean), as QLoRA's
+// bnb_4bit_use_double_quant does: 1 byte per 64 weights instead of 4, about
+// 0.3 GB less for a 7B model. The values are computed on the host from a
+// copy of each vector; the graph rebuilds the absmax values with
+// nf4.DequantizeAbsmax. Call it before Stack.
+func (w *Weights) DoubleQuantize(backend backends.Backend) error {
+	if w.Stacked() {
+		return fmt.Errorf("double quantization of stacked weights: call DoubleQuantize before Weights.Stack")
+	}
+	for i := 0; i < len(w.Names); i++ {
+		base, ok := strings.CutSuffix(w.Names[i], NF4Absmax)
+		if !ok {
+			continue
+		}
+		absmax, err := tensors.CopyFlatData[float32](w.Tensors[i])
+		if err != nil {
+			return fmt.Errorf("double quantization of %s: %w", w.Names[i], err)
+		}
+		q, scale, mean := nf4.DoubleQuantize(absmax).DoubleTensors()
+		ts := []*tensors.Tensor{q, scale, mean}
+		for _, t := range ts {
+			if backend != nil {
+				if err := t.MaterializeOnDevice(backend, false, 0); err != nil {
+					return fmt.Errorf("double quantization of %s: %w", w.Names[i], err)
+				}
+				t.FinalizeLocal()
+			}
+		}
+		w.Tensors[i].FinalizeAll()
+		names := []string{base + NF4AbsmaxQ, base + NF4AbsmaxScale, base + NF4AbsmaxMean}
+		w.Names = slices.Concat(w.Names[:i], names, w.Names[i+1:])
+		w.Tensors = slices.Concat(w.Tensors[:i], ts, w.Tensors[i+1:])
+		i += len(names) - 1
+	}
+	return nil
 }

@@ -68,8 +68,12 @@ type Weights struct {
 const (
 	NF4Packed = ".nf4_packed" // [n/2] uint8
 	NF4Absmax = ".nf4_absmax" // [n/64] float32
-	LoRAA     = ".lora_A"     // [r, in]
-	LoRAB     = ".lora_B"     // [out, r]
+	// After Weights.DoubleQuantize, NF4Absmax is replaced by these three.
+	NF4AbsmaxQ     = ".nf4_absmax_q"     // [n/64] int8
+	NF4AbsmaxScale = ".nf4_absmax_scale" // [⌈n/64/256⌉] float32
+	NF4AbsmaxMean  = ".nf4_absmax_mean"  // [1] float32
+	LoRAA          = ".lora_A"           // [r, in]
+	LoRAB          = ".lora_B"           // [out, r]
 )
 
 // Quant is how the layer projections are stored.

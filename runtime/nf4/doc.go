@@ -14,7 +14,8 @@
 // float32 scale per block (symmetric linear, not bitsandbytes' dynamic
 // 8-bit map: the weights are quantized here at load time, so nothing needs
 // to read bitsandbytes' layout). It costs 8.1 instead of 32 bits per 64
-// weights.
+// weights. DequantizeAbsmax rebuilds the absmax values inside a graph, so
+// they can stay double-quantized on the device (model.Weights.DoubleQuantize).
 //
 // Stages, one per file: quantize.go (float → codes, absmax), double.go
 // (absmax → int8), graph.go (dequantization as graph nodes).

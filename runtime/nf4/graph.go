@@ -3,6 +3,7 @@ package nf4
 import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck // GoMLX's idiom for graph code
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -81,4 +82,31 @@ func RowTimes(x, packed, absmax *Node, out, in int) *Node {
 // RowTimesOK says whether RowTimes handles a matrix of shape [out, in].
 func RowTimesOK(shape []int) bool {
 	return len(shape) == 2 && shape[1]%BlockSize == 0
+}
+
+// DoubleTensors returns the device-ready tensors of a double-quantized
+// absmax vector: q [m] int8, scale [⌈m/256⌉] float32 and mean [1] float32.
+func (d *DoubleQuant) DoubleTensors() (q, scale, mean *tensors.Tensor) {
+	return tensors.FromFlatDataAndDimensions(d.Q, len(d.Q)),
+		tensors.FromFlatDataAndDimensions(d.Scale, len(d.Scale)),
+		tensors.FromFlatDataAndDimensions([]float32{d.Mean}, 1)
+}
+
+// DequantizeAbsmax builds the absmax values [m] float32 from their double
+// quantization (see DoubleTensors): q[i]·scale[i/256] + mean, as
+// DoubleQuant.Dequantize computes on the host.
+func DequantizeAbsmax(q, scale, mean *Node) *Node {
+	g := q.Graph()
+	m := q.Shape().Dimensions[0]
+	blocks := scale.Shape().Dimensions[0]
+	v := ConvertDType(q, dtypes.Float32)
+	if pad := blocks*DoubleBlockSize - m; pad > 0 {
+		v = Concatenate([]*Node{v, Zeros(g, shapes.Make(dtypes.Float32, pad))}, 0)
+	}
+	v = Mul(Reshape(v, blocks, DoubleBlockSize), InsertAxes(scale, -1))
+	v = Reshape(v, blocks*DoubleBlockSize)
+	if blocks*DoubleBlockSize > m {
+		v = Slice(v, AxisRange(0, m))
+	}
+	return Add(v, Reshape(mean)) // mean [1] as a scalar
 }

@@ -211,3 +211,45 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestDequantizeAbsmaxGraph rebuilds double-quantized absmax vectors in a
+// graph (lengths that fill whole blocks of 256, a partial last block, and
+// fewer than one block) and compares with the host's Dequantize.
+func TestDequantizeAbsmaxGraph(t *testing.T) {
+	backend, err := simplego.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	exec, err := NewExec(backend, DequantizeAbsmax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Finalize()
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, m := range []int{512, 300, 64} {
+		absmax := make([]float32, m)
+		for i := range absmax {
+			absmax[i] = 0.01 + 0.2*r.Float32()
+		}
+		d := DoubleQuantize(absmax)
+		want := d.Dequantize()
+		q, scale, mean := d.DoubleTensors()
+		out, err := exec.Exec1(q, scale, mean)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tensors.MustCopyFlatData[float32](out)
+		if len(got) != m {
+			t.Fatalf("m=%d: %d values", m, len(got))
+		}
+		for i := range got {
+			if diff := math.Abs(float64(got[i] - want[i])); diff > 1e-6*math.Abs(float64(want[i])) {
+				t.Fatalf("m=%d, absmax %d: %g in the graph, %g on the host", m, i, got[i], want[i])
+			}
+			if math.Abs(float64(got[i]-absmax[i])) > 0.2/127 {
+				t.Fatalf("m=%d, absmax %d: %g, was %g before double quantization", m, i, got[i], absmax[i])
+			}
+		}
+	}
+}

@@ -60,7 +60,7 @@ const DefaultTokenizer = "testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
 
 type options struct {
 	model, adapter, quant, schema, tokenizer, input, backend string
-	merge, unconstrained, noJump, verbose                    bool
+	merge, unconstrained, noJump, verbose, doubleQuant       bool
 	maxNew, bench, benchPrompt, context                      int
 	temperature, topP                                        float64
 	seed                                                     uint64
@@ -77,6 +77,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.model, "model", "", "model directory (Hugging Face layout) or random:tiny|random:mistral-7b")
 	fs.StringVar(&o.adapter, "adapter", "", "PEFT LoRA adapter directory")
 	fs.BoolVar(&o.merge, "merge", false, "merge the adapter into the weights (bf16/f32 only) instead of applying it beside them")
+	fs.BoolVar(&o.doubleQuant, "double-quant", false, "with -quant nf4: quantize the absmax values too (int8, a scale per 256), 0.3 GB less for 7B")
 	fs.StringVar(&o.quant, "quant", "bf16", "weights: bf16, nf4 (layer projections 4-bit, dequantized in the graph) or f32")
 	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package: "+strings.Join(schemaNames(), ", "))
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, or "+DefaultTokenizer+" for random models)")
@@ -144,6 +145,9 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if o.merge && o.adapter == "" {
 		return usageError{errors.New("-merge needs -adapter")}
+	}
+	if o.doubleQuant && quant != model.NF4 {
+		return usageError{errors.New("-double-quant needs -quant nf4")}
 	}
 	if o.merge && quant == model.NF4 {
 		return usageError{errors.New("-merge with -quant nf4: merging into 4-bit weights is not supported; apply the adapter unmerged")}
@@ -233,6 +237,11 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer w.Finalize()
+	if o.doubleQuant {
+		if err := w.DoubleQuantize(backend); err != nil {
+			return err
+		}
+	}
 	if adapter != nil {
 		if err := w.AddLoRA(backend, adapter, o.merge); err != nil {
 			return err

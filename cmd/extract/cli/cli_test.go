@@ -40,6 +40,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"bad schema", []string{"-model", fixture, "-schema", "nope"}, 1, "userprofile"},
 		{"merge nf4", []string{"-model", fixture, "-adapter", lora, "-merge", "-quant", "nf4"}, 1, "not supported"},
 		{"merge without adapter", []string{"-model", fixture, "-merge"}, 1, "-merge needs -adapter"},
+		{"double quant of bf16", []string{"-model", fixture, "-double-quant"}, 1, "-double-quant needs -quant nf4"},
 		{"missing dir", []string{"-model", filepath.Join(t.TempDir(), "none")}, 2, "config"},
 		{"unknown random", []string{"-model", "random:llama-70b"}, 2, "random:mistral-7b"},
 		{"missing tokenizer", []string{"-model", fixture}, 2, "tokenizer.json"},

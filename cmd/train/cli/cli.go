@@ -132,7 +132,7 @@ type options struct {
 	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery, bench     int
 	lr, alpha, dropout, wd, clip, warmup                                         float64
 	seed                                                                         int64
-	full, resume, skipBad, maskLoss, oneProgram                                  bool
+	full, resume, skipBad, maskLoss, oneProgram, doubleQuant                     bool
 }
 
 // schemas are the generated packages -mask-loss knows, by name (as in
@@ -168,6 +168,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.steps, "steps", 0, "optimizer steps (0: -epochs passes over the train split)")
 	fs.IntVar(&o.epochs, "epochs", 1, "passes over the train split when -steps is 0")
 	fs.StringVar(&o.quant, "quant", "", "base storage: nf4 (bf16 compute, the default for LoRA), bf16, f32 (the only choice with -full)")
+	fs.BoolVar(&o.doubleQuant, "double-quant", false, "with nf4: quantize the absmax values too (int8, a scale per 256), 0.3 GB less for 7B")
 	fs.BoolVar(&o.full, "full", false, "full-parameter training (float32) instead of LoRA")
 	fs.IntVar(&o.r, "r", 64, "LoRA rank")
 	fs.Float64Var(&o.alpha, "alpha", 16, "LoRA alpha (scale alpha/r)")
@@ -438,6 +439,9 @@ func storage(o *options) (dtypes.DType, model.Quant, error) {
 	if o.full && (dtype != dtypes.Float32 || quant != model.Dense) {
 		return 0, "", usage("-full trains float32 weights: -quant f32 (or none)")
 	}
+	if o.doubleQuant && quant != model.NF4 {
+		return 0, "", usage("-double-quant needs -quant nf4")
+	}
 	switch o.saveInputs {
 	case "", "f32", "bf16":
 	default:
@@ -448,15 +452,35 @@ func storage(o *options) (dtypes.DType, model.Quant, error) {
 
 // loadBase draws (random:NAME) or loads the base weights.
 func loadBase(o *options, backend backends.Backend, cfg *model.Config, dtype dtypes.DType, quant model.Quant) (*model.Weights, error) {
+	var w *model.Weights
 	if model.IsNamed(o.modelName) {
-		return model.RandomWeights(backend, cfg, dtype, quant, o.seed, randomStd)
+		w, err := model.RandomWeights(backend, cfg, dtype, quant, o.seed, randomStd)
+		if err != nil {
+			return nil, err
+		}
+		return doubleQuant(o, backend, w)
 	}
 	set, err := safetensors.OpenModel(o.modelName)
 	if err != nil {
 		return nil, err
 	}
 	defer set.Close()
-	return model.LoadWeights(cfg, set, model.LoadOptions{DType: dtype, Quant: quant, Backend: backend})
+	if w, err = model.LoadWeights(cfg, set, model.LoadOptions{DType: dtype, Quant: quant, Backend: backend}); err != nil {
+		return nil, err
+	}
+	return doubleQuant(o, backend, w)
+}
+
+// doubleQuant applies -double-quant to loaded weights (freed on error).
+func doubleQuant(o *options, backend backends.Backend, w *model.Weights) (*model.Weights, error) {
+	if !o.doubleQuant {
+		return w, nil
+	}
+	if err := w.DoubleQuantize(backend); err != nil {
+		w.Finalize()
+		return nil, err
+	}
+	return w, nil
 }
 
 // trainOptions are the trainer's options from the flags.

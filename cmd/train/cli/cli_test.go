@@ -71,6 +71,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-data", data}, "-o is required"},
 		{[]string{"-data", data, "-o", out, "-quant", "int8"}, `-quant "int8"`},
 		{[]string{"-data", data, "-o", out, "-full", "-quant", "nf4"}, "-full trains float32"},
+		{[]string{"-data", data, "-o", out, "-quant", "bf16", "-double-quant"}, "-double-quant needs -quant nf4"},
 		{[]string{"-data", data, "-o", out, "-loss", "some"}, `-loss "some"`},
 		{[]string{"-data", data, "-o", out, "-model", "random:huge"}, `unknown model "random:huge"`},
 		{[]string{"-data", data, "-o", out, "-model", "/nonexistent"}, "/nonexistent"},
@@ -230,6 +231,23 @@ func TestBench(t *testing.T) {
 		if want := map[bool]string{false: "layered", true: "one-program"}[extra != nil]; res.Path != want {
 			t.Errorf("path %s, want %s", res.Path, want)
 		}
+	}
+	// -double-quant stores the NF4 absmax values in fewer bytes
+	base := map[bool]int64{}
+	for _, dq := range []bool{false, true} {
+		args := []string{"-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4"}
+		if dq {
+			args = append(args, "-double-quant")
+		}
+		code, stdout, stderr := runCmd(t, args...)
+		var res BenchResult
+		if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil {
+			t.Fatalf("-double-quant %v: exit %d, stdout %q, stderr %s", dq, code, stdout, stderr)
+		}
+		base[dq] = res.BaseBytes
+	}
+	if !(base[true] < base[false]) {
+		t.Errorf("base bytes %d with -double-quant, %d without", base[true], base[false])
 	}
 	if code, _, stderr := runCmd(t, "-bench", "1", "-mask-loss"); code != ExitFailure || !strings.Contains(stderr, "no -mask-loss") {
 		t.Errorf("-bench -mask-loss: exit %d, %s", code, stderr)
