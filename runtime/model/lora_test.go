@@ -147,18 +147,7 @@ func TestAdapterErrors(t *testing.T) {
 // the adapter unmerged runs; merging into NF4 is refused.
 func TestNF4Model(t *testing.T) {
 	ref := openReference(t)
-	src := filepath.Join(fixtureDir, "tiny-mistral")
-	cfg, err := ReadConfig(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := safetensors.OpenModel(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	roundTrip := nf4RoundTrip(t, cfg, set, false)
-	defer roundTrip.Close()
+	cfg, set, roundTrip := nf4Sources(t, false)
 
 	load := func(s *safetensors.Set, q Quant) *Model {
 		w, err := LoadWeights(cfg, s, LoadOptions{DType: dtypes.Float32, Quant: q, Backend: testBackend()})
@@ -238,6 +227,25 @@ func TestNF4Model(t *testing.T) {
 	}
 }
 
+// nf4Sources opens the tiny-mistral fixture and its NF4 round trip
+// (nf4RoundTrip); both close when the test ends.
+func nf4Sources(t *testing.T, double bool) (*Config, *safetensors.Set, *safetensors.Set) {
+	t.Helper()
+	src := filepath.Join(fixtureDir, "tiny-mistral")
+	cfg, err := ReadConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := safetensors.OpenModel(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { set.Close() })
+	rt := nf4RoundTrip(t, cfg, set, double)
+	t.Cleanup(func() { rt.Close() })
+	return cfg, set, rt
+}
+
 // nf4RoundTrip writes a checkpoint whose layer projections are the NF4
 // round trip of set's (with double-quantized absmax values when double)
 // and opens it.
@@ -280,18 +288,7 @@ func nf4RoundTrip(t *testing.T, cfg *Config, set *safetensors.Set, double bool) 
 // the same double-quantized round trip, and the absmax storage shrinks.
 func TestNF4DoubleQuant(t *testing.T) {
 	ref := openReference(t)
-	src := filepath.Join(fixtureDir, "tiny-mistral")
-	cfg, err := ReadConfig(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := safetensors.OpenModel(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer set.Close()
-	roundTrip := nf4RoundTrip(t, cfg, set, true)
-	defer roundTrip.Close()
+	cfg, set, roundTrip := nf4Sources(t, true)
 	load := func(s *safetensors.Set, q Quant) *Weights {
 		w, err := LoadWeights(cfg, s, LoadOptions{DType: dtypes.Float32, Quant: q, Backend: testBackend()})
 		if err != nil {
