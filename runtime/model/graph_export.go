@@ -30,6 +30,13 @@ type LoRANodes struct {
 	A, B  map[string]*Node
 	Scale float64
 	Input func(module string, x *Node) *Node
+	// MLPDType, when set (not dtypes.InvalidDType), is the dtype of the
+	// MLP's gate and up outputs and of SiLU(gate)·up, the largest
+	// activations of a layer: the weights' dtype (bf16) halves their
+	// memory, as a bf16 model in transformers keeps them (the LoRA update
+	// is added in that dtype, as peft does over a bf16 base). Unset, they
+	// are float32.
+	MLPDType dtypes.DType
 }
 
 // BatchLogits returns the logits [B·T, V] (float32, row b·T+t) of token ids
@@ -90,14 +97,19 @@ func newBatchTables(cfg *Config, g *Graph, b, t int) *batchTables {
 // x [n, in] in a batch graph: the dense or dequantized NF4 weight, an
 // adapter among the weights, and lora's factors for the module.
 func batchProj(w *graphWeights, x *Node, module string, lora *LoRANodes) *Node {
+	return batchProjAs(w, x, module, lora, dtypes.Float32)
+}
+
+// batchProjAs is batchProj with the output in dtype.
+func batchProjAs(w *graphWeights, x *Node, module string, lora *LoRANodes, dtype dtypes.DType) *Node {
 	name := module + ".weight"
 	wt, ok := w.nodes[name]
 	if !ok {
 		wt = nf4.Dequantize(w.get(name+NF4Packed), w.absmax(name), w.shapes[name], w.w.DType)
 	}
-	y := tlinear(x, wt)
+	y := tlinearAs(x, wt, dtype)
 	if a, ok := w.nodes[module+LoRAA]; ok { // an adapter among the weights
-		y = Add(y, MulScalar(tlinear(tlinear(x, a), w.get(module+LoRAB)), w.w.LoRAScale))
+		y = Add(y, MulScalar(tlinearAs(tlinear(x, a), w.get(module+LoRAB), dtype), w.w.LoRAScale))
 	}
 	if lora == nil {
 		return y
@@ -110,7 +122,7 @@ func batchProj(w *graphWeights, x *Node, module string, lora *LoRANodes) *Node {
 	if lora.Input != nil {
 		in = lora.Input(module, x)
 	}
-	return Add(y, MulScalar(tlinear(tlinear(in, a), lora.B[module]), lora.Scale))
+	return Add(y, ConvertDType(MulScalar(tlinear(tlinear(in, a), lora.B[module]), lora.Scale), dtype))
 }
 
 // batchLayer is the decoder layer whose weights have the name prefix p
@@ -128,8 +140,12 @@ func batchLayer(w *graphWeights, p string, x *Node, c *batchTables, lora *LoRANo
 		Reshape(v, b, t, cfg.NumKVHeads, hd), c.mask, w.w.DType)
 	x = Add(x, batchProj(w, a, p+"self_attn.o_proj", lora))
 	h = rmsNorm(x, w.get(p+"post_attention_layernorm.weight"), cfg.RMSNormEps)
-	gate := batchProj(w, h, p+"mlp.gate_proj", lora)
-	up := batchProj(w, h, p+"mlp.up_proj", lora)
+	act := dtypes.Float32
+	if lora != nil && lora.MLPDType != dtypes.InvalidDType {
+		act = lora.MLPDType
+	}
+	gate := batchProjAs(w, h, p+"mlp.gate_proj", lora, act)
+	up := batchProjAs(w, h, p+"mlp.up_proj", lora, act)
 	return Add(x, batchProj(w, Mul(Mul(gate, Sigmoid(gate)), up), p+"mlp.down_proj", lora))
 }
 
@@ -184,13 +200,16 @@ func ropeNoSlice(x, cos, sin *Node) *Node {
 }
 
 // tlinear is linear with dotGeneral (the same product, a usable gradient).
-func tlinear(x, w *Node) *Node {
+func tlinear(x, w *Node) *Node { return tlinearAs(x, w, dtypes.Float32) }
+
+// tlinearAs is tlinear with the product returned in dtype.
+func tlinearAs(x, w *Node, dtype dtypes.DType) *Node {
 	if x.DType() != w.DType() {
 		x = ConvertDType(x, w.DType())
 	}
 	y := dotGeneral(x, []int{1}, nil, w, []int{1}, nil)
-	if y.DType() != dtypes.Float32 {
-		y = ConvertDType(y, dtypes.Float32)
+	if y.DType() != dtype {
+		y = ConvertDType(y, dtype)
 	}
 	return y
 }

@@ -71,7 +71,7 @@ func BatchLayer(w *Weights, names []string, nodes []*Node, x *Node, batch int, l
 	}
 	var l *LoRANodes
 	if lora != nil {
-		l = &LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: lora.Scale}
+		l = &LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: lora.Scale, MLPDType: lora.MLPDType}
 		for m, a := range lora.A {
 			l.A[p+m] = a
 		}

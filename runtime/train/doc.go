@@ -50,7 +50,10 @@
 //     donated inputs to outputs, so an update of all parameters at once
 //     would hold them twice). The device holds the resident tensors, the
 //     saved layer inputs, the accumulated gradients and one program's
-//     outputs and temporaries.
+//     outputs and temporaries. Options.BF16MLP keeps the MLP's largest
+//     activations in bf16 over a bf16 base (as transformers does), which
+//     shrinks those temporaries; model.Weights.DoubleQuantize shrinks the
+//     resident NF4 base.
 //   - memory.go: the device-memory estimate of the programs run
 //     (Trainer.MemStats): the resident tensors and the step's tensors
 //     summed, plus each program's outputs and temporaries as XLA compiled

@@ -150,7 +150,7 @@ func (t *Trainer) layerGraph(frozen, train []*Node, x *Node, rng **Node) *Node {
 	if t.Opts.Full {
 		return model.BatchLayer(t.Base, t.lay.trel, train, x, b, nil)
 	}
-	lora := &model.LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: t.Scale()}
+	lora := &model.LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: t.Scale(), MLPDType: t.mlpDType()}
 	for k, n := range t.lay.trel {
 		if m, ok := strings.CutSuffix(n, model.LoRAA); ok {
 			lora.A[m] = train[k]

@@ -318,3 +318,47 @@ func TestLayeredDropoutGradient(t *testing.T) {
 		finalizeAll(k)
 	}
 }
+
+// TestBF16MLP trains over a bf16 NF4 base with the MLP activations kept in
+// bf16: the layered and one-program steps still compute the same
+// gradients (layer inputs saved in f32, so that the two differ only in
+// program boundaries), and the option is in effect: the loss moves by
+// bf16 rounding, not more.
+func TestBF16MLP(t *testing.T) {
+	cfg := microConfig()
+	base := randomWeights(t, cfg, dtypes.BFloat16, model.NF4, 3, 0.3)
+	defer base.Finalize()
+	mb := []Batch{randomBatch(cfg.VocabSize, 1, 9, 6), randomBatch(cfg.VocabSize, 2, 7, 11, 5)}
+	mk := func(one, bf16 bool) *Trainer {
+		o := DefaultOptions()
+		o.R, o.Alpha, o.Dropout, o.Steps, o.WarmupRatio = 4, 8, 0, 1, 0
+		o.OneProgram, o.BF16MLP, o.SaveInputs = one, bf16, "f32"
+		tr, err := New(testBackend(), base, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(tr.Finalize)
+		r := rand.New(rand.NewPCG(5, 6)) // B is zero at initialization: give it values
+		for i, n := range tr.Names {
+			if strings.HasSuffix(n, model.LoRAB) {
+				v := floats(t, tr.Params[i])
+				for j := range v {
+					v[j] = float32(r.NormFloat64() * 0.05)
+				}
+				tr.Params[i].FinalizeAll()
+				tr.Params[i] = tensors.FromFlatDataAndDimensions(v, tr.Shapes[i]...)
+			}
+		}
+		return tr
+	}
+	gOne, lOne := oneProgramGradients(t, mk(true, true), mb)
+	gLay, lLay := layeredGradients(t, mk(false, true), mb, nil)
+	if rd := relDiff(gLay, gOne); rd > 1e-5 || math.Abs(lLay-lOne) > 1e-5*math.Abs(lOne) {
+		t.Errorf("bf16 MLP: layered vs one program: gradients differ by %g of the largest, loss %g vs %g", rd, lLay, lOne)
+	}
+	_, lF32 := layeredGradients(t, mk(false, false), mb, nil)
+	t.Logf("loss %.6f with bf16 MLP activations, %.6f with float32", lLay, lF32)
+	if d := math.Abs(lLay-lF32) / lF32; d == 0 || d > 1e-2 {
+		t.Errorf("bf16 MLP activations move the loss by %g relative: want (0, 1e-2]", d)
+	}
+}

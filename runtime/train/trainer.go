@@ -64,6 +64,11 @@ type Options struct {
 	// residual stream is in bf16 too), in the forward pass and its
 	// recomputation alike; half the memory of f32.
 	SaveInputs string `json:",omitempty"`
+	// BF16MLP keeps the MLP's gate, up and SiLU(gate)·up activations in
+	// the base's compute dtype when it is bf16 (model.LoRANodes.MLPDType),
+	// as transformers and peft do over a bf16 base: half the memory of the
+	// largest activations of a layer, at bf16 rounding of them.
+	BF16MLP bool `json:",omitempty"`
 }
 
 // DefaultOptions are the article's QLoRA recipe: r 64, alpha 16, dropout
@@ -325,7 +330,7 @@ func (t *Trainer) logitsGraph(params, base []*Node, tokens *Node, rng **Node, tr
 	if t.Opts.Full {
 		return model.BatchLogits(t.Base, params, tokens, nil)
 	}
-	lora := &model.LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: t.Scale()}
+	lora := &model.LoRANodes{A: map[string]*Node{}, B: map[string]*Node{}, Scale: t.Scale(), MLPDType: t.mlpDType()}
 	for i, n := range t.Names {
 		if m, ok := strings.CutSuffix(n, model.LoRAA); ok {
 			lora.A[m] = params[i]
@@ -657,4 +662,13 @@ func (t *Trainer) Logits(tokens []int32) ([][]float32, error) {
 		rows[i] = flat[i*v : (i+1)*v : (i+1)*v]
 	}
 	return rows, nil
+}
+
+// mlpDType is the dtype of the MLP activations (Options.BF16MLP), or
+// dtypes.InvalidDType for the default, float32.
+func (t *Trainer) mlpDType() dtypes.DType {
+	if t.Opts.BF16MLP && t.Base.DType == dtypes.BFloat16 {
+		return dtypes.BFloat16
+	}
+	return dtypes.InvalidDType
 }

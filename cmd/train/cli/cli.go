@@ -9,6 +9,7 @@
 //	      [-max-len 1024] [-loss completion|full] [-pad 64] [-seed 42]
 //	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
 //	      [-tokenizer FILE] [-backend NAME] [-one-program] [-save-inputs f32|bf16]
+//	      [-double-quant] [-bf16-mlp]
 //	      [-mask-loss [-schema userprofile|invoice|supportticket|functioncall]]
 //	train -bench N [-model …] [-quant …] [-batch 4] [-max-len 1024] [-accum 1] [-r 64] [-full] …
 //
@@ -74,7 +75,7 @@
 // checkpoint (needs a dense base: -model DIR, or -quant bf16/f32).
 //
 // Out of device memory, the error names the knobs: -batch (with -accum),
-// -max-len, -r, -save-inputs bf16, no -one-program.
+// -max-len, -r, -save-inputs bf16, -double-quant, -bf16-mlp, no -one-program.
 //
 // Exit codes: 0 success; 1 bad usage, unreadable files, or a failure;
 // 2 malformed data; 3 the loss diverged (not finite): the last good
@@ -132,7 +133,7 @@ type options struct {
 	steps, epochs, batch, accum, maxLen, pad, r, evalEvery, saveEvery, bench     int
 	lr, alpha, dropout, wd, clip, warmup                                         float64
 	seed                                                                         int64
-	full, resume, skipBad, maskLoss, oneProgram, doubleQuant                     bool
+	full, resume, skipBad, maskLoss, oneProgram, doubleQuant, bf16MLP            bool
 }
 
 // schemas are the generated packages -mask-loss knows, by name (as in
@@ -191,6 +192,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
 	fs.BoolVar(&o.maskLoss, "mask-loss", false, "restrict the softmax of completion positions to the tokens the schema allows there (see -schema)")
 	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package whose token masks -mask-loss applies: "+strings.Join(schemaNames(), ", "))
+	fs.BoolVar(&o.bf16MLP, "bf16-mlp", false, "keep the MLP's largest activations in bf16 (a bf16 or NF4 base), as transformers does: less memory")
 	fs.BoolVar(&o.oneProgram, "one-program", false, "run each micro-batch as one program (autodiff keeps every layer's activations: fast, much memory) instead of layer by layer with recomputation")
 	fs.StringVar(&o.saveInputs, "save-inputs", "", "dtype of the layer inputs kept for the backward pass: f32, bf16 (default: bf16 when the base computes in bf16, else f32)")
 	fs.IntVar(&o.bench, "bench", 0, "benchmark: N timed optimizer steps (after one untimed, compiling step) on random tokens of -batch × -max-len, no -data or -o; prints tokens/s and the device-memory estimate as JSON")
@@ -442,6 +444,9 @@ func storage(o *options) (dtypes.DType, model.Quant, error) {
 	if o.doubleQuant && quant != model.NF4 {
 		return 0, "", usage("-double-quant needs -quant nf4")
 	}
+	if o.bf16MLP && dtype != dtypes.BFloat16 {
+		return 0, "", usage("-bf16-mlp needs a bf16 compute base: -quant nf4 or bf16")
+	}
 	switch o.saveInputs {
 	case "", "f32", "bf16":
 	default:
@@ -489,7 +494,7 @@ func trainOptions(o *options, steps int) train.Options {
 	topts.Full, topts.R, topts.Alpha, topts.Dropout = o.full, o.r, o.alpha, o.dropout
 	topts.LR, topts.WeightDecay, topts.MaxGradNorm, topts.WarmupRatio = o.lr, o.wd, o.clip, o.warmup
 	topts.Steps, topts.Seed = steps, o.seed
-	topts.OneProgram, topts.SaveInputs = o.oneProgram, o.saveInputs
+	topts.OneProgram, topts.SaveInputs, topts.BF16MLP = o.oneProgram, o.saveInputs, o.bf16MLP
 	return topts
 }
 
@@ -500,7 +505,7 @@ func oomHint(err error) error {
 	if !strings.Contains(s, "RESOURCE_EXHAUSTED") && !strings.Contains(strings.ToLower(s), "out of memory") {
 		return err
 	}
-	return fmt.Errorf("%w\nout of device memory: lower -batch (and raise -accum to keep the batch), -max-len or -r; use -save-inputs bf16; without -one-program only one layer's activations are kept", err)
+	return fmt.Errorf("%w\nout of device memory: lower -batch (and raise -accum to keep the batch), -max-len or -r; use -save-inputs bf16, -double-quant, -bf16-mlp; without -one-program only one layer's activations are kept", err)
 }
 
 // memLine describes the trainer's device-memory estimate.

@@ -72,6 +72,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-data", data, "-o", out, "-quant", "int8"}, `-quant "int8"`},
 		{[]string{"-data", data, "-o", out, "-full", "-quant", "nf4"}, "-full trains float32"},
 		{[]string{"-data", data, "-o", out, "-quant", "bf16", "-double-quant"}, "-double-quant needs -quant nf4"},
+		{[]string{"-data", data, "-o", out, "-quant", "f32", "-bf16-mlp"}, "-bf16-mlp needs a bf16"},
 		{[]string{"-data", data, "-o", out, "-loss", "some"}, `-loss "some"`},
 		{[]string{"-data", data, "-o", out, "-model", "random:huge"}, `unknown model "random:huge"`},
 		{[]string{"-data", data, "-o", out, "-model", "/nonexistent"}, "/nonexistent"},
