@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -246,6 +248,22 @@ type Model struct {
 	maskRowCount int
 	eos          int
 	maskTable    *mask.Table // the table maskRows came from
+
+	// Progress, when set, hears about step programs that take long to
+	// compile (a 7B NF4 one takes minutes on an H100): a line when one
+	// has been compiling for CompileNotice, and one when it is done.
+	Progress io.Writer
+	compiled map[stepKey]bool // step shapes run so far
+}
+
+// CompileNotice is how long a step program compiles before Model.Progress
+// hears about it.
+var CompileNotice = 3 * time.Second
+
+// stepKey is the shape of a step program.
+type stepKey struct {
+	n, keyLen int
+	sampling  bool
 }
 
 // New binds weights to a backend.

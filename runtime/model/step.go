@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -337,7 +338,9 @@ func (c *Cache) launch(tokens any, count int, s Sampling, row int32, eosOK bool)
 	c.rng = nil
 	args = append(args, tokens, int32(c.Len), int32(count-1), kpos,
 		float32(s.Temperature), float32(math.Min(topP, 1)), rngArg, m.maskRows, row, eosOK)
+	done := m.noticeCompile(stepKey{n, keyLen, sampling})
 	outs, err := m.step[sampling].Exec(args...)
+	done()
 	if err != nil {
 		return nil, nil, fmt.Errorf("decode step: %w", err)
 	}
@@ -433,4 +436,44 @@ func (m *Model) GenerateStats(prompt []int32, maxNew int, s Sampling, maxLen int
 func (m *Model) CacheBytes(maxLen int) int64 {
 	c := m.Config
 	return int64(2*c.NumLayers*c.NumKVHeads*maxLen*c.HeadDim) * int64(m.Weights.DType.Size())
+}
+
+// noticeCompile is called before the first run of a step shape (which
+// compiles its program) and returns the function to call after it: when
+// the run takes longer than CompileNotice, Model.Progress gets a line then
+// and one at the end. Later runs of the shape cost nothing here.
+func (m *Model) noticeCompile(k stepKey) (done func()) {
+	if m.Progress == nil || m.compiled[k] {
+		return func() {}
+	}
+	if m.compiled == nil {
+		m.compiled = map[stepKey]bool{}
+	}
+	m.compiled[k] = true
+	start := time.Now()
+	var mu sync.Mutex
+	noticed, finished := false, false
+	notice := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !finished {
+			noticed = true
+			fmt.Fprintf(m.Progress, "compiling the step program for %d tokens over %d positions (once per shape)…\n", k.n, k.keyLen)
+		}
+	}
+	stop := func() bool { return true }
+	if CompileNotice <= 0 {
+		notice() // zero: always, before the run
+	} else {
+		stop = time.AfterFunc(CompileNotice, notice).Stop
+	}
+	return func() {
+		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		finished = true
+		if noticed {
+			fmt.Fprintf(m.Progress, "step program for %d tokens over %d positions compiled in %v\n", k.n, k.keyLen, time.Since(start).Round(100*time.Millisecond))
+		}
+	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,4 +238,47 @@ func TestStepShape(t *testing.T) {
 		t.Errorf("%d programs: %v", len(programs), programs)
 	}
 	t.Logf("%d programs: %v", len(programs), programs)
+}
+
+// TestCompileNotice: with Progress set and a zero CompileNotice, the
+// first run of each step shape says before and after that it compiles; a
+// repeated shape says nothing; without Progress nothing is written.
+func TestCompileNotice(t *testing.T) {
+	defer func(d time.Duration) { CompileNotice = d }(CompileNotice)
+	CompileNotice = 0 // every first run counts as long
+	ref := openReference(t)
+	m := loadTiny(t, "tiny-mistral", nil)
+	var log strings.Builder
+	m.Progress = &log
+	c, err := m.NewCache(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Finalize()
+	prompt := ref.ints(t, "p0.prompt")
+	next, _, err := c.Step(prompt, Sampling{}, false) // first shape: the prompt's bucket
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // second shape (one token), then the same twice
+		if next, _, err = c.Step([]int32{next}, Sampling{}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, _ := (&Cache{MaxLen: 32}).stepShape(len(prompt)) // the prefill, from an empty cache
+	want := []string{
+		fmt.Sprintf("compiling the step program for %d tokens over 32 positions", n),
+		fmt.Sprintf("step program for %d tokens over 32 positions compiled in", n),
+		"compiling the step program for 1 tokens over 32 positions",
+		"step program for 1 tokens over 32 positions compiled in",
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("progress:\n%s\nwant %d lines", log.String(), len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d: %q, want it to start with %q", i, lines[i], w)
+		}
+	}
 }
