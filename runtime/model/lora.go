@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -290,4 +291,47 @@ func (w *Weights) AddLoRA(backend backends.Backend, a *Adapter, merge bool) erro
 		w.Tensors[i] = merged
 	}
 	return nil
+}
+
+// RandomAdapter is an adapter of rank r with random factors (A and B from
+// N(0, 0.01²), alpha 16) on the seven layer projections of cfg, held in
+// memory: the same tensors, shapes and program as a trained adapter, for
+// benchmarks (cmd/extract -adapter random:R). The same seed gives the same
+// factors.
+func RandomAdapter(cfg *Config, r int, seed uint64) (*Adapter, error) {
+	if r <= 0 {
+		return nil, fmt.Errorf("random adapter: rank %d must be positive", r)
+	}
+	a := &Adapter{Dir: fmt.Sprintf("random:%d", r), R: r, Alpha: 16, A: map[string]safetensors.Tensor{}, B: map[string]safetensors.Tensor{}}
+	a.Scale = a.Alpha / float64(r)
+	rng := rand.New(rand.NewPCG(seed, 0xada))
+	factor := func(name string, shape ...int) (safetensors.Tensor, error) {
+		v := make([]float32, shape[0]*shape[1])
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * 0.01)
+		}
+		data, err := safetensors.FromFloat32(safetensors.F32, v)
+		return safetensors.Tensor{TensorInfo: safetensors.TensorInfo{Name: name, DType: safetensors.F32, Shape: shape}, Data: data}, err
+	}
+	for _, s := range cfg.Specs() {
+		if !s.Linear {
+			continue
+		}
+		m := strings.TrimSuffix(s.Name, ".weight")
+		leaf := m[strings.LastIndex(m, ".")+1:]
+		if !slices.Contains(a.Targets, leaf) {
+			a.Targets = append(a.Targets, leaf)
+		}
+		fa, err := factor(m+".lora_A", r, s.Shape[1])
+		if err != nil {
+			return nil, err
+		}
+		fb, err := factor(m+".lora_B", s.Shape[0], r)
+		if err != nil {
+			return nil, err
+		}
+		a.A[m], a.B[m] = fa, fb
+	}
+	slices.Sort(a.Targets)
+	return a, nil
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -349,5 +350,65 @@ func TestNF4DoubleQuant(t *testing.T) {
 		t.Logf("stack=%v: %d → %d weight bytes", stack, before, w.Bytes())
 		m.Finalize()
 		w.Finalize()
+	}
+}
+
+// TestRandomAdapter: a random adapter has PEFT's factor shapes for every
+// layer projection, the same seed gives the same factors, it changes the
+// logits, and applied unmerged it computes what it computes merged.
+func TestRandomAdapter(t *testing.T) {
+	ref := openReference(t)
+	m := loadTiny(t, "tiny-mistral", nil)
+	cfg := m.Config
+	if _, err := RandomAdapter(cfg, 0, 1); err == nil {
+		t.Error("rank 0 accepted")
+	}
+	a, err := RandomAdapter(cfg, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := RandomAdapter(cfg, 4, 1)
+	if len(a.Modules()) != 7*cfg.NumLayers || a.Scale != 4 || len(a.Targets) != 7 {
+		t.Fatalf("%d modules, scale %g, targets %v", len(a.Modules()), a.Scale, a.Targets)
+	}
+	for _, s := range cfg.Specs() {
+		if !s.Linear {
+			continue
+		}
+		mod := strings.TrimSuffix(s.Name, ".weight")
+		if fmt.Sprint(a.A[mod].Shape) != fmt.Sprint([]int{4, s.Shape[1]}) || fmt.Sprint(a.B[mod].Shape) != fmt.Sprint([]int{s.Shape[0], 4}) {
+			t.Fatalf("%s: A %v, B %v for weight %v", mod, a.A[mod].Shape, a.B[mod].Shape, s.Shape)
+		}
+		if !bytes.Equal(a.A[mod].Data, b.A[mod].Data) {
+			t.Fatalf("%s: the same seed gave other factors", mod)
+		}
+	}
+	prompt := ref.ints(t, "p0.prompt")
+	base, err := m.Forward(prompt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := map[bool][]float32{}
+	for _, merge := range []bool{false, true} {
+		lm := loadTiny(t, "tiny-mistral", nil)
+		if err := lm.Weights.AddLoRA(lm.Backend, a, merge); err != nil {
+			t.Fatal(err)
+		}
+		lm, err := New(lm.Backend, lm.Weights)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := lm.Forward(prompt)
+		lm.Finalize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits[merge] = out[len(prompt)-1]
+	}
+	if d, _ := maxAbsDiff(logits[false], base[len(prompt)-1]); d < 1e-3 {
+		t.Errorf("the random adapter moves the logits by only %g", d)
+	}
+	if d, at := maxAbsDiff(logits[false], logits[true]); d > logitTol {
+		t.Errorf("unmerged vs merged: %g at %d", d, at)
 	}
 }

@@ -1,7 +1,7 @@
 // Package cli is cmd/extract: extraction with a Mistral/Llama model under a
 // compiled schema.
 //
-//	extract -model DIR|random:tiny|random:mistral-7b [-adapter DIR [-merge]]
+//	extract -model DIR|random:tiny|random:mistral-7b [-adapter DIR|random:R [-merge]]
 //	        [-quant bf16|nf4|f32] [-schema userprofile|invoice|supportticket|functioncall]
 //	        [-prompt TEXT | < text] [-unconstrained] [-max N] [-temperature T -top-p P -seed S]
 //	        [-no-jump] [-bench N] [-backend go|xla:PLUGIN] [-v]
@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -79,7 +80,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("extract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.model, "model", "", "model directory (Hugging Face layout) or random:tiny|random:mistral-7b")
-	fs.StringVar(&o.adapter, "adapter", "", "PEFT LoRA adapter directory")
+	fs.StringVar(&o.adapter, "adapter", "", "PEFT LoRA adapter directory, or random:R (random factors of rank R on the seven projections, for -bench)")
 	fs.BoolVar(&o.merge, "merge", false, "merge the adapter into the weights (bf16/f32 only) instead of applying it beside them")
 	fs.BoolVar(&o.doubleQuant, "double-quant", false, "with -quant nf4: quantize the absmax values too (int8, a scale per 256), 0.3 GB less for 7B")
 	fs.StringVar(&o.quant, "quant", "bf16", "weights: bf16, nf4 (layer projections 4-bit, dequantized in the graph) or f32")
@@ -185,7 +186,15 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 		return fmt.Errorf("schema %s: %w", o.schema, err)
 	}
 	var adapter *model.Adapter
-	if o.adapter != "" {
+	if rank, ok := strings.CutPrefix(o.adapter, "random:"); ok {
+		r, err := strconv.Atoi(rank)
+		if err != nil || r <= 0 {
+			return usageError{fmt.Errorf("-adapter %q: random:R with a positive rank R, e.g. random:64", o.adapter)}
+		}
+		if adapter, err = model.RandomAdapter(cfg, r, o.seed); err != nil {
+			return err
+		}
+	} else if o.adapter != "" {
 		if adapter, err = model.ReadAdapter(o.adapter, cfg); err != nil {
 			return err
 		}

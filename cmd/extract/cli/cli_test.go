@@ -41,6 +41,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"merge nf4", []string{"-model", fixture, "-adapter", lora, "-merge", "-quant", "nf4"}, 1, "not supported"},
 		{"merge without adapter", []string{"-model", fixture, "-merge"}, 1, "-merge needs -adapter"},
 		{"double quant of bf16", []string{"-model", fixture, "-double-quant"}, 1, "-double-quant needs -quant nf4"},
+		{"bad random adapter", []string{"-model", fixture, "-tokenizer", tokPath, "-adapter", "random:0"}, 1, "random:R with a positive rank"},
 		{"missing dir", []string{"-model", filepath.Join(t.TempDir(), "none")}, 2, "config"},
 		{"unknown random", []string{"-model", "random:llama-70b"}, 2, "random:mistral-7b"},
 		{"missing tokenizer", []string{"-model", fixture}, 2, "tokenizer.json"},
@@ -83,5 +84,15 @@ func TestExtract(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "forced") {
 		t.Errorf("no statistics on stderr: %q", stderr)
+	}
+}
+
+// TestBenchRandomAdapter: -bench on random weights with a random adapter
+// (-adapter random:R) prints the table with both rows.
+func TestBenchRandomAdapter(t *testing.T) {
+	code, stdout, stderr := runCLI("-model", "random:tiny", "-tokenizer", tokPath, "-quant", "nf4", "-adapter", "random:4",
+		"-bench", "1", "-max", "24", "-bench-prompt", "16")
+	if code != 0 || !strings.Contains(stdout, "unconstrained") || !strings.Contains(stdout, "constrained") || !strings.Contains(stdout, "weights") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
