@@ -4,7 +4,7 @@
 // Model.GenerateStats. Run it on a GPU machine with GOMLX_BACKEND set to
 // the XLA CUDA plugin, e.g.
 //
-//	go run ./bench/stepbench -quant nf4 -adapter DIR -steps 64 -runs 2 -skipprefill
+//	go run ./bench/stepbench -quant nf4 -adapter random:64 -steps 64 -runs 2 -skipprefill
 //
 // -adapter applies a PEFT adapter unmerged (for the 7B shapes, any r);
 // -stack=false keeps one weight tensor per layer; -trivial also times an
@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -36,12 +38,12 @@ func main() {
 	trivial := flag.Bool("trivial", false, "time trivial executables with the weights as inputs")
 	skip := flag.Bool("skipprefill", false, "no prefill program: mark the (zero) cache as filled")
 	stack := flag.Bool("stack", true, "stack the weights per kind")
-	adapter := flag.String("adapter", "", "PEFT adapter directory, applied unmerged")
+	adapter := flag.String("adapter", "", "PEFT adapter directory or random:R, applied unmerged")
 	dq := flag.Bool("double-quant", false, "double-quantize the NF4 absmax values")
 	pipe := flag.Bool("pipe", true, "also time the pipelined GenerateStats loop")
 	flag.Parse()
 	t0 := time.Now()
-	be, err := backends.New()
+	be, err := model.NewBackend("") // $GOMLX_BACKEND; simplego with unlimited parallelism
 	check(err)
 	fmt.Println("backend:", be.Name(), time.Since(t0).Round(time.Millisecond))
 	cfg, err := model.NamedConfig(*name)
@@ -62,8 +64,16 @@ func main() {
 		fmt.Printf("double-quantized: %.2f GB\n", float64(w.Bytes())/1e9)
 	}
 	if *adapter != "" {
-		a, err := model.ReadAdapter(*adapter, cfg)
-		check(err)
+		var a *model.Adapter
+		if r, ok := strings.CutPrefix(*adapter, "random:"); ok {
+			rank, err := strconv.Atoi(r)
+			check(err)
+			a, err = model.RandomAdapter(cfg, rank, 1)
+			check(err)
+		} else {
+			a, err = model.ReadAdapter(*adapter, cfg)
+			check(err)
+		}
 		check(w.AddLoRA(be, a, false))
 		fmt.Printf("adapter: r=%d, %d modules, %.2f GB total\n", a.R, len(a.Modules()), float64(w.Bytes())/1e9)
 	}
