@@ -1,0 +1,44 @@
+#!/bin/bash
+# Measurements of issues 5 and 6 on a GPU machine (the device tool), one
+# section per argument. Build the binaries here first (x86-64, stripped so
+# that they fit the 64 MiB the device tool carries):
+#
+#   go build -ldflags "-s -w" -o bin/extract ./cmd/extract
+#   go build -ldflags "-s -w" -o bin/train ./cmd/train
+#   go build -ldflags "-s -w" -o bin/stepbench ./bench/stepbench
+#
+# then run, carrying those three files and this script, e.g.
+#
+#   bash bench/h100.sh step-bf16 step-nf4-lora
+#
+# Times on one H100 (2026-11-25): a bf16 7B step program compiles in ~6 s,
+# an NF4 one in ~2 min 15 s; each section below states its total. Sections:
+#
+#   step-bf16        stepbench, bf16: sync and pipelined steps      (~40 s)
+#   step-nf4-lora    stepbench, NF4 + random LoRA r 64, sync         (~2.5 min)
+#   step-nf4-dq      stepbench, NF4 double-quantized + LoRA r 64     (~2.5 min)
+#   extract-bf16     cmd/extract -bench 3, bf16                      (~1.5 min)
+#   extract-nf4-lora cmd/extract -bench 3, NF4 + random LoRA r 64    (~8 min: 3 NF4 programs)
+#   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
+#   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1.5 min)
+set -u
+P=/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
+export GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:$P
+quiet() { grep -v "^[IW]0000" | grep -v '^tokens' | grep -v '^\*\*\*\|slow_operation\|Very slow\|^$'; }
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
+for section in "$@"; do
+  echo "== $section"
+  case $section in
+  step-bf16) timeout -s KILL 120 ./bin/stepbench -quant bf16 -steps 64 -runs 2 -skipprefill 2>&1 | quiet ;;
+  step-nf4-lora) timeout -s KILL 240 ./bin/stepbench -quant nf4 -adapter random:64 -steps 64 -runs 2 -skipprefill -pipe=false 2>&1 | quiet ;;
+  step-nf4-dq) timeout -s KILL 240 ./bin/stepbench -quant nf4 -double-quant -adapter random:64 -steps 64 -runs 2 -skipprefill -pipe=false 2>&1 | quiet ;;
+  extract-bf16) timeout -s KILL 200 ./bin/extract -model random:mistral-7b -quant bf16 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
+  extract-nf4-lora) timeout -s KILL 580 ./bin/extract -model random:mistral-7b -quant nf4 -adapter random:64 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
+  train)
+    for a in "-batch 4" "-batch 2 -accum 2"; do
+      timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 $a 2>&1 | quiet | grep -v '^{'
+    done ;;
+  train-small) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -double-quant -bf16-mlp 2>&1 | quiet | grep -v '^{' ;;
+  *) echo "unknown section $section" ;;
+  esac
+done
