@@ -116,36 +116,8 @@ func TestGradientCheck(t *testing.T) {
 			}
 			// Along a random unit direction.
 			num, gd := checkDirectional(t, r, vals, grads, lossAt)
-			const eps = 1e-2
 			t.Logf("loss %.4f; directional derivative: finite differences %.6g, gradient %.6g", loss0, num, gd)
-			// Coordinates: the largest gradient of a few tensors.
-			checked := 0
-			for i := range grads {
-				if i%3 != 0 && i != len(grads)-1 {
-					continue
-				}
-				best := 0
-				for j := range grads[i] {
-					if math.Abs(float64(grads[i][j])) > math.Abs(float64(grads[i][best])) {
-						best = j
-					}
-				}
-				num := (lossAt(func(a, c int) float32 { return eps * float32(b2f(a == i && c == best)) }) -
-					lossAt(func(a, c int) float32 { return -eps * float32(b2f(a == i && c == best)) })) / (2 * eps)
-				g := float64(grads[i][best])
-				if math.Abs(num-g) > 1e-3+0.03*math.Abs(g) {
-					t.Errorf("%s[%d]: finite differences %.6g, gradient %.6g", tr.Names[i], best, num, g)
-				}
-				checked++
-			}
-			t.Logf("%d coordinates checked", checked)
+			checkCoordinates(t, tr.Names, grads, lossAt, func(i int) bool { return i%3 == 0 || i == len(grads)-1 })
 		})
 	}
-}
-
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -99,3 +99,38 @@ func checkDirectional(t *testing.T, r *rand.Rand, vals, grads [][]float32, lossA
 	}
 	return num, gd
 }
+
+// checkCoordinates compares, for each tensor i that pick selects, the
+// gradient at its largest-magnitude coordinate with central finite
+// differences of lossAt (as in checkDirectional).
+func checkCoordinates(t *testing.T, names []string, grads [][]float32, lossAt func(delta func(i, j int) float32) float64, pick func(i int) bool) {
+	t.Helper()
+	const eps = 1e-2
+	checked := 0
+	for i := range grads {
+		if !pick(i) {
+			continue
+		}
+		best := 0
+		for j := range grads[i] {
+			if math.Abs(float64(grads[i][j])) > math.Abs(float64(grads[i][best])) {
+				best = j
+			}
+		}
+		at := func(sign float32) float64 {
+			return lossAt(func(a, c int) float32 {
+				if a == i && c == best {
+					return sign * eps
+				}
+				return 0
+			})
+		}
+		num := (at(1) - at(-1)) / (2 * eps)
+		g := float64(grads[i][best])
+		if math.Abs(num-g) > 1e-3+0.03*math.Abs(g) {
+			t.Errorf("%s[%d]: finite differences %.6g, gradient %.6g", names[i], best, num, g)
+		}
+		checked++
+	}
+	t.Logf("%d coordinates checked", checked)
+}
