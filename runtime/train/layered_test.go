@@ -174,18 +174,8 @@ func TestLayeredMatchesOneProgram(t *testing.T) {
 					t.Fatal(err)
 				}
 				t.Cleanup(tr.Finalize)
-				if !c.full { // B is zero at initialization: give it values
-					r := rand.New(rand.NewPCG(5, 6))
-					for i, n := range tr.Names {
-						if strings.HasSuffix(n, model.LoRAB) {
-							v := floats(t, tr.Params[i])
-							for j := range v {
-								v[j] = float32(r.NormFloat64() * 0.05)
-							}
-							tr.Params[i].FinalizeAll()
-							tr.Params[i] = tensors.FromFlatDataAndDimensions(v, tr.Shapes[i]...)
-						}
-					}
+				if !c.full {
+					randomizeB(t, tr)
 				}
 				return tr
 			}
@@ -318,17 +308,7 @@ func TestBF16MLP(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(tr.Finalize)
-		r := rand.New(rand.NewPCG(5, 6)) // B is zero at initialization: give it values
-		for i, n := range tr.Names {
-			if strings.HasSuffix(n, model.LoRAB) {
-				v := floats(t, tr.Params[i])
-				for j := range v {
-					v[j] = float32(r.NormFloat64() * 0.05)
-				}
-				tr.Params[i].FinalizeAll()
-				tr.Params[i] = tensors.FromFlatDataAndDimensions(v, tr.Shapes[i]...)
-			}
-		}
+		randomizeB(t, tr)
 		return tr
 	}
 	gOne, lOne := oneProgramGradients(t, mk(true, true), mb)
@@ -340,5 +320,22 @@ func TestBF16MLP(t *testing.T) {
 	t.Logf("loss %.6f with bf16 MLP activations, %.6f with float32", lLay, lF32)
 	if d := math.Abs(lLay-lF32) / lF32; d == 0 || d > 1e-2 {
 		t.Errorf("bf16 MLP activations move the loss by %g relative: want (0, 1e-2]", d)
+	}
+}
+
+// randomizeB gives the LoRA B factors of tr (zero at initialization)
+// random values, so that every gradient is nonzero.
+func randomizeB(t *testing.T, tr *Trainer) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(5, 6))
+	for i, n := range tr.Names {
+		if strings.HasSuffix(n, model.LoRAB) {
+			v := floats(t, tr.Params[i])
+			for j := range v {
+				v[j] = float32(r.NormFloat64() * 0.05)
+			}
+			tr.Params[i].FinalizeAll()
+			tr.Params[i] = tensors.FromFlatDataAndDimensions(v, tr.Shapes[i]...)
+		}
 	}
 }
