@@ -82,3 +82,13 @@ func maskLogits(logits, rows, row, eosOK *Node, eos int) *Node {
 	allowed = Or(allowed, BroadcastToDims(LessThan(row, ScalarZero(g, dtypes.Int32)), v))
 	return Where(allowed, logits, Infinity(g, dtypes.Float32, -1))
 }
+
+// MaskRows returns the mask rows SetMask put on the device (nil before
+// the first SetMask), their count and the EOS id of their table (-1:
+// none), for a Stepper that applies them itself.
+func (m *Model) MaskRows() (rows *tensors.Tensor, count, eos int) {
+	if m.maskTable == nil {
+		return nil, 0, -1
+	}
+	return m.maskRows, m.maskRowCount, m.eos
+}

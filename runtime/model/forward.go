@@ -254,6 +254,10 @@ type Model struct {
 	// has been compiling for CompileNotice, and one when it is done.
 	Progress io.Writer
 	compiled map[stepKey]bool // step shapes run so far
+
+	// Stepper, when set, runs the decode steps instead of the XLA step
+	// programs (stepper.go).
+	Stepper Stepper
 }
 
 // CompileNotice is how long a step program compiles before Model.Progress

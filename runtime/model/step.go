@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -53,6 +54,8 @@ type Cache struct {
 	kv     *tensors.Tensor
 	rng    *tensors.Tensor // sampling state, on the device
 	model  *Model
+
+	hostRNG *rand.Rand // sampling state of a Stepper's cache (stepper.go)
 }
 
 // Sampling chooses the next token. Temperature 0 is greedy (argmax); else
@@ -71,6 +74,12 @@ func (m *Model) NewCache(maxLen int) (*Cache, error) {
 	cfg := m.Config
 	if maxLen <= 0 || maxLen > cfg.MaxPositionEmbeddings {
 		return nil, fmt.Errorf("cache length %d: must be in 1..%d (max_position_embeddings)", maxLen, cfg.MaxPositionEmbeddings)
+	}
+	if m.Stepper != nil {
+		if maxLen > m.Stepper.CacheLen() {
+			return nil, fmt.Errorf("cache length %d: the step engine holds %d positions", maxLen, m.Stepper.CacheLen())
+		}
+		return &Cache{MaxLen: maxLen, model: m}, nil
 	}
 	shape := shapes.Make(m.Weights.DType, cfg.NumLayers, 2, cfg.NumKVHeads, maxLen, cfg.HeadDim)
 	exec, err := NewExec(m.Backend, func(g *Graph) *Node { return Zeros(g, shape) })
@@ -240,6 +249,9 @@ func (c *Cache) StepMasked(tokens []int32, s Sampling, row int32, eosOK, wantLog
 	if err := c.model.checkTokens(tokens); err != nil {
 		return 0, nil, err
 	}
+	if c.model.Stepper != nil {
+		return c.stepperStep(tokens, s, row, eosOK, wantLogits)
+	}
 	next, logitsT, err := c.launch(tokens, len(tokens), s, row, eosOK)
 	if err != nil {
 		return 0, nil, err
@@ -377,11 +389,28 @@ func (m *Model) GenerateStats(prompt []int32, maxNew int, s Sampling, maxLen int
 	}
 	st.Prefill = time.Since(start)
 	start = time.Now()
+	var out []int32
+	done := func(t int32) bool { return (!ignoreEOS && int(t) == m.Config.EOSTokenID) || len(out) == maxNew }
+	if m.Stepper != nil { // one graph launch per token: nothing to pipeline
+		out = []int32{next}
+		for !done(out[len(out)-1]) {
+			t, _, err := c.Step(out[len(out)-1:], s, false)
+			if err != nil {
+				return out, st, err
+			}
+			st.Steps++
+			out = append(out, t)
+		}
+		st.Finished = out[len(out)-1] == int32(m.Config.EOSTokenID)
+		st.Decode = time.Since(start)
+		st.Tokens = len(out)
+		return out, st, nil
+	}
 	// Pipelined: each step is fed the previous step's token on the device
 	// and enqueued before that token is read, so the host's work for step
 	// k+1 overlaps the device's work on step k. The price is at most one
 	// step past EOS, computed and dropped.
-	out := []int32{next}
+	out = []int32{next}
 	var pending *tensors.Tensor // the token of the step in flight, unread
 	defer func() {
 		if pending != nil {
@@ -398,7 +427,6 @@ func (m *Model) GenerateStats(prompt []int32, maxNew int, s Sampling, maxLen int
 		st.Steps++
 		return nil
 	}
-	done := func(t int32) bool { return (!ignoreEOS && int(t) == m.Config.EOSTokenID) || len(out) == maxNew }
 	if !done(next) {
 		if err := launch([]int32{next}); err != nil {
 			return out, st, err

@@ -41,6 +41,8 @@ import (
 	"github.com/schemac-dev/schemac/gen/invoice"
 	"github.com/schemac-dev/schemac/gen/supportticket"
 	"github.com/schemac-dev/schemac/gen/userprofile"
+	"github.com/schemac-dev/schemac/runtime/cuda"
+	"github.com/schemac-dev/schemac/runtime/gpudecode"
 	"github.com/schemac-dev/schemac/runtime/mask"
 	"github.com/schemac-dev/schemac/runtime/model"
 	"github.com/schemac-dev/schemac/runtime/safetensors"
@@ -65,6 +67,7 @@ const DefaultTokenizer = "testdata/tokenizers/mistral-7b-v0.2/tokenizer.json"
 
 type options struct {
 	model, adapter, quant, schema, tokenizer, input, backend string
+	engine                                                   string
 	merge, unconstrained, noJump, verbose, doubleQuant       bool
 	maxNew, bench, benchPrompt, context                      int
 	temperature, topP                                        float64
@@ -98,6 +101,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.context, "context", 0, "KV cache length (default: prompt + max, rounded up to a power of two)")
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go); e.g. xla:/path/to/xla_cuda_plugin.so")
 	fs.BoolVar(&o.verbose, "v", false, "progress and statistics on stderr")
+	fs.StringVar(&o.engine, "engine", "auto", "decode step: xla (GoMLX programs), cuda (hand-written CUDA kernels, runtime/gpudecode; XLA CUDA backend, bf16 or nf4 weights) or auto (cuda where it applies, else xla)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -159,6 +163,9 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if o.maxNew <= 0 {
 		return usageError{fmt.Errorf("-max %d: must be positive", o.maxNew)}
+	}
+	if o.engine != "auto" && o.engine != "xla" && o.engine != "cuda" {
+		return usageError{fmt.Errorf("-engine %q: auto, xla or cuda", o.engine)}
 	}
 
 	// Everything that can be checked is checked before any heavy work.
@@ -275,6 +282,11 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 
 	s := model.Sampling{Temperature: o.temperature, TopP: o.topP, Seed: o.seed}
 	if o.bench > 0 {
+		closeEngine, err := attachEngine(o, m, o.benchPrompt, logf)
+		if err != nil {
+			return err
+		}
+		defer closeEngine()
 		return bench(o, m, table, tok, s, stdout)
 	}
 	x, err := templates.NewExtraction([]byte(sch.schema))
@@ -285,6 +297,11 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	for _, id := range tok.Encode(x.Prompt(input), tokenizer.Default) {
 		prompt = append(prompt, int32(id))
 	}
+	closeEngine, err := attachEngine(o, m, len(prompt), logf)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
 	if o.unconstrained {
 		out, st, err := m.GenerateStats(prompt, o.maxNew, s, o.context, false)
 		if err != nil {
@@ -397,4 +414,50 @@ func bench(o *options, m *model.Model, table *mask.Table, tok *tokenizer.Tokeniz
 	fmt.Fprintf(stdout, "prompt %d tokens, %d new tokens, %d runs (median); device memory: weights %.2f GB + KV cache %.2f GB (%d positions)\n",
 		o.benchPrompt, o.maxNew, o.bench, float64(m.Weights.Bytes())/1e9, float64(m.CacheBytes(ctx))/1e9, ctx)
 	return nil
+}
+
+// attachEngine sets up the decode step that -engine asks for, with a KV
+// cache for promptLen + -max tokens (or -context): the CUDA engine of
+// runtime/gpudecode when it is asked for (an error when it cannot run) or
+// when auto finds the XLA CUDA backend and weights it supports; else the
+// XLA step programs. It returns the function that frees the engine.
+func attachEngine(o *options, m *model.Model, promptLen int, logf func(string, ...any)) (func(), error) {
+	none := func() {}
+	if o.engine == "xla" {
+		return none, nil
+	}
+	maxLen := o.context
+	if maxLen <= 0 {
+		maxLen = 1
+		for maxLen < promptLen+o.maxNew {
+			maxLen *= 2
+		}
+	}
+	maxLen = min(maxLen, m.Config.MaxPositionEmbeddings)
+	why := ""
+	switch {
+	case !strings.HasPrefix(m.Backend.Name(), "xla") || strings.Contains(strings.ToLower(m.Backend.Description()), "cpu"):
+		why = "the backend is not XLA on a CUDA GPU"
+	case cuda.Available() != nil:
+		why = cuda.Available().Error()
+	}
+	if why != "" {
+		if o.engine == "cuda" {
+			return nil, fmt.Errorf("-engine cuda: %s", why)
+		}
+		logf("decode step: XLA programs (%s)", why)
+		return none, nil
+	}
+	start := time.Now()
+	e, err := gpudecode.New(m, maxLen)
+	if err != nil {
+		if o.engine == "cuda" {
+			return nil, fmt.Errorf("-engine cuda: %w", err)
+		}
+		logf("decode step: XLA programs (the CUDA engine does not apply: %v)", err)
+		return none, nil
+	}
+	m.Stepper = e
+	logf("decode step: CUDA kernels (runtime/gpudecode), %d positions, ready in %v", maxLen, time.Since(start).Round(time.Millisecond))
+	return func() { m.Stepper = nil; e.Close() }, nil
 }

@@ -1,0 +1,689 @@
+// Package gpudecode is schemac's CUDA decode engine: the decode step of a
+// Mistral/Llama model as hand-written kernels (kernels.cu, compiled at run
+// time by NVRTC), recorded once as a CUDA graph and replayed per token.
+//
+// It works on the weights a model.Model already holds on the GPU through
+// GoMLX's XLA backend (their device addresses, no copies), so XLA still
+// loads, quantizes and stacks the weights, runs training and the CPU tests,
+// and this package only replaces the per-token step: one graph launch and
+// one 4-byte read per token instead of an XLA program whose matrix-vector
+// products cannot read NF4 weights at memory speed.
+//
+// Supported: bf16 dense or NF4 projections (absmax in float32, not
+// double-quantized), bf16 LoRA factors applied unmerged, bf16 embedding
+// and LM head, float32 norms; greedy decoding on the device, with the
+// schema mask applied before the argmax; sampling with a temperature on
+// the host from the copied logits.
+package gpudecode
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/gomlx/go-xla/pkg/pjrt"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/schemac-dev/schemac/runtime/cuda"
+	"github.com/schemac-dev/schemac/runtime/model"
+)
+
+//go:embed kernels.cu
+var kernelSource string
+
+// MaxChunk is the most tokens one step feeds (prompt and jump-forward
+// chunks are split into steps of at most this many).
+const MaxChunk = 16
+
+// Rows per warp of the one-token matrix-vector kernels (compile-time
+// options of kernels.cu).
+var (
+	NF4Rows  = 8
+	BF16Rows = 4
+)
+
+// Rows per block of the chunk (16-token) kernels, fixed in kernels.cu.
+const chunkRows = 2
+
+// kspan is KSPAN of kernels.cu: cached keys per block of attn_part.
+const kspan = 64
+
+// params mirrors struct Params of kernels.cu.
+type params struct {
+	Rows   uint64 // mask rows [R, ⌈V/8⌉] (0: none)
+	Pos    int32
+	N      int32
+	Row    int32
+	EOSOK  int32
+	EOS    int32
+	Next   int32
+	Pad    [2]int32
+	Tokens [MaxChunk]int32
+}
+
+const paramsSize = int(unsafe.Sizeof(params{}))
+
+// proj is one projection of a layer on the device.
+type proj struct {
+	rows, in int
+	w        cuda.Ptr // bf16 [rows, in], or NF4 packed [rows·in/2]
+	absmax   cuda.Ptr // NF4 only: float32 [rows·in/64]
+	a, b     cuda.Ptr // LoRA factors bf16 [r, in] and [rows, r] (0: none)
+}
+
+type layer struct {
+	ln1, ln2               cuda.Ptr
+	q, k, v, o, gate, up   proj
+	down                   proj
+	cache                  cuda.Ptr // bf16 [2, KV, S, hd]
+	tq, tk, tv, to, tg, tu cuda.Ptr
+	td                     cuda.Ptr
+}
+
+// Engine runs decode steps of one model on its GPU. It holds one KV
+// cache of MaxLen positions, so it decodes one sequence at a time.
+type Engine struct {
+	Model  *model.Model
+	MaxLen int
+	cfg    *model.Config
+	nf4    bool
+	rank   int
+	scale  float32
+
+	ctx    *cuda.Context
+	stream *cuda.Stream
+	mod    *cuda.Module
+	fn     map[string]*cuda.Func
+	graphs [2]*cuda.Graph // one-token step, chunk step
+
+	embed, norm, head cuda.Ptr
+	layers            []layer
+
+	// per-step buffers
+	p, x, xn, q, k, v, ao, g, u, h, last, logits cuda.Ptr
+	pm, pl, po                                   cuda.Ptr // attention spans' partial results
+	allocs                                       []cuda.Ptr
+	host                                         []byte // page-locked: params, then the next token
+	maskPtr                                      cuda.Ptr
+	maskFrom                                     *tensors.Tensor
+	prof                                         *profile // while Profile runs
+}
+
+// devicePtr is the device address of a tensor held by the XLA backend.
+func devicePtr(m *model.Model, t *tensors.Tensor, name string) (cuda.Ptr, error) {
+	buf, err := t.Buffer(m.Backend, 0)
+	if err != nil {
+		return 0, fmt.Errorf("gpudecode: %s: %w", name, err)
+	}
+	pb, ok := buf.(*pjrt.Buffer)
+	if !ok {
+		return 0, fmt.Errorf("gpudecode: %s is not held by the XLA backend (backend %s): the CUDA engine needs GOMLX_BACKEND=xla:<CUDA plugin>", name, m.Backend.Name())
+	}
+	p, err := pb.UnsafePointer()
+	if err != nil {
+		return 0, fmt.Errorf("gpudecode: device address of %s: %w", name, err)
+	}
+	return cuda.Ptr(uintptr(p)), nil
+}
+
+// weightPtr finds a weight by its per-layer name, in per-layer or stacked
+// weights, and checks its dtype and element count.
+func (e *Engine) weightPtr(name string, dt dtypes.DType, elems int) (cuda.Ptr, error) {
+	w := e.Model.Weights
+	for i, n := range w.Names {
+		if n == name {
+			t := w.Tensors[i]
+			if t.DType() != dt || t.Shape().Size() != elems {
+				return 0, fmt.Errorf("gpudecode: %s is %s, the engine needs %s with %d elements", name, t.Shape(), dt, elems)
+			}
+			return devicePtr(e.Model, t, name)
+		}
+	}
+	// stacked: model.layers.*.REST holds every layer along axis 0
+	var li int
+	var rest string
+	if _, err := fmt.Sscanf(name, "model.layers.%d.%s", &li, &rest); err == nil {
+		sname := "model.layers.*." + rest
+		for i, n := range w.Names {
+			if n == sname {
+				t := w.Tensors[i]
+				if t.DType() != dt || t.Shape().Size() != elems*e.cfg.NumLayers {
+					return 0, fmt.Errorf("gpudecode: %s is %s, the engine needs %s with %d elements per layer", sname, t.Shape(), dt, elems)
+				}
+				p, err := devicePtr(e.Model, t, sname)
+				return p.Add(int64(li) * int64(elems) * int64(dt.Size())), err
+			}
+		}
+	}
+	return 0, fmt.Errorf("gpudecode: weight %s not found", name)
+}
+
+func (e *Engine) has(name string) bool {
+	var li int
+	var rest string
+	stacked := ""
+	if _, err := fmt.Sscanf(name, "model.layers.%d.%s", &li, &rest); err == nil {
+		stacked = "model.layers.*." + rest
+	}
+	for _, n := range e.Model.Weights.Names {
+		if n == name || n == stacked {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) projection(module string, rows, in int) (proj, error) {
+	p := proj{rows: rows, in: in}
+	var err error
+	if e.nf4 {
+		if p.w, err = e.weightPtr(module+".weight"+model.NF4Packed, dtypes.Uint8, rows*in/2); err != nil {
+			return p, err
+		}
+		if e.has(module + ".weight" + model.NF4AbsmaxQ) {
+			return p, fmt.Errorf("gpudecode: %s is double-quantized: the CUDA engine reads float32 absmax values (drop -double-quant)", module)
+		}
+		if p.absmax, err = e.weightPtr(module+".weight"+model.NF4Absmax, dtypes.Float32, rows*in/64); err != nil {
+			return p, err
+		}
+	} else if p.w, err = e.weightPtr(module+".weight", dtypes.BFloat16, rows*in); err != nil {
+		return p, err
+	}
+	if e.has(module + model.LoRAA) {
+		if p.a, err = e.weightPtr(module+model.LoRAA, dtypes.BFloat16, e.rank*in); err != nil {
+			return p, err
+		}
+		if p.b, err = e.weightPtr(module+model.LoRAB, dtypes.BFloat16, rows*e.rank); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// New prepares the engine for a model whose weights the XLA CUDA backend
+// holds, with a KV cache of maxLen positions. It compiles the kernels
+// (about a second) and records the step graphs.
+func New(m *model.Model, maxLen int) (*Engine, error) {
+	cfg := m.Config
+	w := m.Weights
+	e := &Engine{Model: m, MaxLen: maxLen, cfg: cfg, nf4: w.Quant == model.NF4, fn: map[string]*cuda.Func{}}
+	if maxLen <= 0 || maxLen > cfg.MaxPositionEmbeddings {
+		return nil, fmt.Errorf("gpudecode: cache length %d: must be in 1..%d", maxLen, cfg.MaxPositionEmbeddings)
+	}
+	if w.DType != dtypes.BFloat16 {
+		return nil, fmt.Errorf("gpudecode: weights are %s: the CUDA engine needs bfloat16 (-quant bf16 or nf4)", w.DType)
+	}
+	if cfg.HeadDim%2 != 0 || cfg.HeadDim > 256 || cfg.NumHeads%cfg.NumKVHeads != 0 {
+		return nil, fmt.Errorf("gpudecode: head dim %d / heads %d / KV heads %d not supported", cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads)
+	}
+	for _, d := range []int{cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHeads * cfg.HeadDim} {
+		if d%64 != 0 {
+			return nil, fmt.Errorf("gpudecode: width %d is not a multiple of 64", d)
+		}
+	}
+	// LoRA rank from any A factor
+	for i, n := range w.Names {
+		if len(n) > len(model.LoRAA) && n[len(n)-len(model.LoRAA):] == model.LoRAA {
+			dims := w.Tensors[i].Shape().Dimensions
+			e.rank = dims[len(dims)-2]
+			e.scale = float32(w.LoRAScale)
+			break
+		}
+	}
+	if e.rank > 256 {
+		return nil, fmt.Errorf("gpudecode: LoRA rank %d: at most 256", e.rank)
+	}
+	var err error
+	if e.embed, err = e.weightPtr("model.embed_tokens.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
+		return nil, err
+	}
+	if e.ctx, err = cuda.ContextOf(e.embed); err != nil {
+		return nil, err
+	}
+	if err := e.ctx.Synchronize(); err != nil { // XLA may still be writing the weights
+		return nil, err
+	}
+	if e.norm, err = e.weightPtr("model.norm.weight", dtypes.Float32, cfg.HiddenSize); err != nil {
+		return nil, err
+	}
+	if cfg.TieWordEmbeddings {
+		e.head = e.embed
+	} else if e.head, err = e.weightPtr("lm_head.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
+		return nil, err
+	}
+	if err := e.allocate(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := e.compile(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if err := e.record(); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) alloc(n int64) (cuda.Ptr, error) {
+	p, err := e.ctx.Alloc(n)
+	if err == nil {
+		e.allocs = append(e.allocs, p)
+	}
+	return p, err
+}
+
+// allocate finds the layers' weights and allocates the cache and the
+// step's buffers.
+func (e *Engine) allocate() error {
+	cfg := e.cfg
+	D, I, Q, KV := cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHeads*cfg.HeadDim, cfg.NumKVHeads*cfg.HeadDim
+	M := int64(MaxChunk)
+	var err error
+	for _, b := range []struct {
+		p *cuda.Ptr
+		n int64
+	}{
+		{&e.p, int64(paramsSize)},
+		{&e.x, 4 * M * int64(D)}, {&e.xn, 2 * M * int64(max(D, Q))}, {&e.q, 4 * M * int64(Q)},
+		{&e.k, 4 * M * int64(KV)}, {&e.v, 4 * M * int64(KV)}, {&e.ao, 2 * M * int64(Q)},
+		{&e.g, 4 * M * int64(I)}, {&e.u, 4 * M * int64(I)}, {&e.h, 2 * M * int64(I)},
+		{&e.last, 2 * int64(D)}, {&e.logits, 4 * int64(cfg.VocabSize)},
+		{&e.pm, 4 * M * int64(cfg.NumHeads*e.spans())}, {&e.pl, 4 * M * int64(cfg.NumHeads*e.spans())},
+		{&e.po, 4 * M * int64(cfg.NumHeads*e.spans()*cfg.HeadDim)},
+	} {
+		if *b.p, err = e.alloc(b.n); err != nil {
+			return err
+		}
+	}
+	if e.host, err = e.ctx.HostAlloc(paramsSize + 8); err != nil {
+		return err
+	}
+	cacheBytes := int64(2*cfg.NumKVHeads*e.MaxLen*cfg.HeadDim) * 2
+	for l := range cfg.NumLayers {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		var ly layer
+		if ly.ln1, err = e.weightPtr(p+"input_layernorm.weight", dtypes.Float32, D); err != nil {
+			return err
+		}
+		if ly.ln2, err = e.weightPtr(p+"post_attention_layernorm.weight", dtypes.Float32, D); err != nil {
+			return err
+		}
+		for _, pr := range []struct {
+			dst      *proj
+			name     string
+			rows, in int
+			t        *cuda.Ptr
+		}{
+			{&ly.q, "self_attn.q_proj", Q, D, &ly.tq}, {&ly.k, "self_attn.k_proj", KV, D, &ly.tk},
+			{&ly.v, "self_attn.v_proj", KV, D, &ly.tv}, {&ly.o, "self_attn.o_proj", D, Q, &ly.to},
+			{&ly.gate, "mlp.gate_proj", I, D, &ly.tg}, {&ly.up, "mlp.up_proj", I, D, &ly.tu},
+			{&ly.down, "mlp.down_proj", D, I, &ly.td},
+		} {
+			if *pr.dst, err = e.projection(p+pr.name, pr.rows, pr.in); err != nil {
+				return err
+			}
+			if pr.dst.a != 0 {
+				if *pr.t, err = e.alloc(4 * M * int64(e.rank)); err != nil {
+					return err
+				}
+			}
+		}
+		if ly.cache, err = e.alloc(cacheBytes); err != nil {
+			return fmt.Errorf("gpudecode: KV cache of %d positions: %w", e.MaxLen, err)
+		}
+		e.layers = append(e.layers, ly)
+	}
+	return nil
+}
+
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m16", "gemv_bf16_m1", "gemv_bf16_m16", "gemv_bf16_small",
+	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked"}
+
+func (e *Engine) compile() error {
+	mod, err := e.ctx.Compile("kernels.cu", kernelSource,
+		fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows))
+	if err != nil {
+		return err
+	}
+	e.mod = mod
+	for _, n := range kernelNames {
+		f, err := mod.Func(n)
+		if err != nil {
+			return err
+		}
+		e.fn[n] = f
+	}
+	return nil
+}
+
+// spans is the number of attn_part blocks per head and token: the cache
+// in spans of kspan keys.
+func (e *Engine) spans() int { return (e.MaxLen + kspan - 1) / kspan }
+
+// gemvThreads is the block size of a product over rows of in columns,
+// with per 16-byte chunk elements per thread and iteration.
+func gemvThreads(in, per int) int { return min(256, max(32, (in/per+31)/32*32)) }
+
+// job mirrors struct Job of kernels.cu: one matrix of a product launch.
+type job struct {
+	W, Absmax, B, T, Y        cuda.Ptr
+	Rows, In, Accumulate, Pad int32
+}
+
+// mainJob is the product of a projection (with its LoRA term when it has
+// one) into y.
+func mainJob(pr proj, y cuda.Ptr, accumulate bool, t cuda.Ptr) job {
+	j := job{W: pr.w, Absmax: pr.absmax, Y: y, Rows: int32(pr.rows), In: int32(pr.in)}
+	if accumulate {
+		j.Accumulate = 1
+	}
+	if pr.a != 0 {
+		j.B, j.T = pr.b, t
+	}
+	return j
+}
+
+// products queues one launch of up to three products sharing the input x
+// [mm, in]: kernel kind "nf4", "bf16" or "small" (bf16 with one row per
+// block, for the LoRA A factors' few rows).
+func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
+	if len(jobs) == 0 || len(jobs) > 3 {
+		return fmt.Errorf("gpudecode: %d jobs in one launch", len(jobs))
+	}
+	var all [3]job
+	copy(all[:], jobs)
+	rpb, per := map[string]int{"nf4": NF4Rows, "bf16": BF16Rows, "small": 1}[kind], 8
+	name := "gemv_" + kind + "_m1"
+	if kind == "small" {
+		name = "gemv_bf16_small"
+	}
+	if kind == "nf4" {
+		per = 32
+	}
+	if mm > 1 {
+		rpb = chunkRows
+		name = "gemv_" + map[string]string{"nf4": "nf4", "bf16": "bf16", "small": "bf16"}[kind] + "_m16"
+	}
+	blocks := 0
+	for _, j := range jobs {
+		if j.In != jobs[0].In {
+			return fmt.Errorf("gpudecode: jobs of one launch with inputs of %d and %d", j.In, jobs[0].In)
+		}
+		blocks = max(blocks, (int(j.Rows)+rpb-1)/rpb)
+	}
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
+	return e.launch(e.fn[name], cuda.D2(blocks, len(jobs)), cuda.D1(gemvThreads(int(jobs[0].In), per)), 0,
+		e.p, raw, x, e.rank, e.scale)
+}
+
+// project queues the products of up to three projections of a layer on
+// x, each into its y, LoRA included: the A factors first (one launch),
+// then the projections (one launch).
+func (e *Engine) project(mm int, x cuda.Ptr, accumulate bool, prs []proj, ys, ts []cuda.Ptr) error {
+	var lora, main []job
+	for i, pr := range prs {
+		if pr.a != 0 {
+			lora = append(lora, job{W: pr.a, Y: ts[i], Rows: int32(e.rank), In: int32(pr.in)})
+		}
+		main = append(main, mainJob(pr, ys[i], accumulate, ts[i]))
+	}
+	if len(lora) > 0 {
+		if err := e.products(mm, "small", x, lora...); err != nil {
+			return err
+		}
+	}
+	kind := "bf16"
+	if e.nf4 {
+		kind = "nf4"
+	}
+	return e.products(mm, kind, x, main...)
+}
+
+// queueStep queues one step's kernels for up to mm tokens.
+func (e *Engine) queueStep(mm int) error {
+	cfg := e.cfg
+	D, I, H, KV, hd := cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
+	eps := float32(cfg.RMSNormEps)
+	if err := e.launch(e.fn["embed"], cuda.D1(mm), cuda.D1(256), 0, e.p, e.embed, e.x, D); err != nil {
+		return err
+	}
+	for _, ly := range e.layers {
+		steps := []func() error{
+			func() error {
+				return e.launch(e.fn["rmsnorm"], cuda.D1(mm), cuda.D1(1024), 0, e.p, e.x, ly.ln1, e.xn, D, eps, 0)
+			},
+			func() error {
+				return e.project(mm, e.xn, false, []proj{ly.q, ly.k, ly.v}, []cuda.Ptr{e.q, e.k, e.v}, []cuda.Ptr{ly.tq, ly.tk, ly.tv})
+			},
+			func() error {
+				return e.launch(e.fn["rope_kv"], cuda.D2(mm, H+KV), cuda.D1(max(32, hd/2)), 0,
+					e.p, e.q, e.k, e.v, ly.cache, e.MaxLen, hd, H, KV, float32(cfg.RopeTheta))
+			},
+			func() error {
+				return e.launch(e.fn["attn_part"], cuda.Dim3{X: uint32(H), Y: uint32(mm), Z: uint32(e.spans())}, cuda.D1(128), 0,
+					e.p, e.q, ly.cache, e.pm, e.pl, e.po, e.MaxLen, hd, H, KV, cfg.SlidingWindow, float32(1/math.Sqrt(float64(hd))))
+			},
+			func() error {
+				return e.launch(e.fn["attn_join"], cuda.D2(H, mm), cuda.D1(max(32, hd)), 0, e.p, e.pm, e.pl, e.po, e.ao, hd, H, e.spans())
+			},
+			func() error { return e.project(mm, e.ao, true, []proj{ly.o}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.to}) },
+			func() error {
+				return e.launch(e.fn["rmsnorm"], cuda.D1(mm), cuda.D1(1024), 0, e.p, e.x, ly.ln2, e.xn, D, eps, 0)
+			},
+			func() error {
+				return e.project(mm, e.xn, false, []proj{ly.gate, ly.up}, []cuda.Ptr{e.g, e.u}, []cuda.Ptr{ly.tg, ly.tu})
+			},
+			func() error {
+				return e.launch(e.fn["silu_mul"], cuda.D2((I+255)/256, mm), cuda.D1(256), 0, e.p, e.g, e.u, e.h, I)
+			},
+			func() error { return e.project(mm, e.h, true, []proj{ly.down}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.td}) },
+		}
+		for _, f := range steps {
+			if err := f(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.launch(e.fn["rmsnorm"], cuda.D1(1), cuda.D1(1024), 0, e.p, e.x, e.norm, e.last, D, eps, 1); err != nil {
+		return err
+	}
+	if err := e.products(1, "bf16", e.last, job{W: e.head, Y: e.logits, Rows: int32(cfg.VocabSize), In: int32(D)}); err != nil {
+		return err
+	}
+	return e.launch(e.fn["argmax_masked"], cuda.D1(1), cuda.D1(1024), 0, e.p, e.logits, cfg.VocabSize)
+}
+
+// record captures the one-token and the chunk step as graphs.
+func (e *Engine) record() error {
+	var err error
+	if e.stream, err = e.ctx.NewStream(); err != nil {
+		return err
+	}
+	for i, mm := range []int{1, MaxChunk} {
+		if e.graphs[i], err = e.stream.Capture(func() error { return e.queueStep(mm) }); err != nil {
+			return fmt.Errorf("gpudecode: recording the %d-token step: %w", mm, err)
+		}
+	}
+	return nil
+}
+
+// Close frees the engine's device memory (not the model's weights).
+func (e *Engine) Close() {
+	for _, g := range e.graphs {
+		g.Destroy()
+	}
+	for _, p := range e.allocs {
+		_ = e.ctx.Free(p)
+	}
+	e.allocs = nil
+}
+
+// CacheLen is the number of positions of the engine's KV cache.
+func (e *Engine) CacheLen() int { return e.MaxLen }
+
+// Step feeds tokens at cache positions pos.. (chunks of at most MaxChunk
+// tokens, one graph launch each) and returns the greedy next token after
+// the last one, among those mask row row of the model's table allows (-1:
+// any token; EOS only when eosOK). With logits not nil it also copies the
+// masked logits there. The mask rows are the ones model.SetMask put on
+// the device.
+func (e *Engine) Step(tokens []int32, pos int, row int32, eosOK bool, logits []float32) (int32, error) {
+	if len(tokens) == 0 {
+		return 0, fmt.Errorf("gpudecode: no tokens")
+	}
+	if pos < 0 || pos+len(tokens) > e.MaxLen {
+		return 0, fmt.Errorf("gpudecode: positions %d..%d outside the cache of %d", pos, pos+len(tokens)-1, e.MaxLen)
+	}
+	if logits != nil && len(logits) != e.cfg.VocabSize {
+		return 0, fmt.Errorf("gpudecode: logits buffer of %d, vocabulary %d", len(logits), e.cfg.VocabSize)
+	}
+	rows, count, eos := e.Model.MaskRows()
+	if row >= 0 {
+		if rows == nil || int(row) >= count {
+			return 0, fmt.Errorf("gpudecode: mask row %d out of range (%d rows)", row, count)
+		}
+		if rows != e.maskFrom {
+			p, err := devicePtr(e.Model, rows, "mask rows")
+			if err != nil {
+				return 0, err
+			}
+			e.maskPtr, e.maskFrom = p, rows
+		}
+	}
+	pr := (*params)(unsafe.Pointer(&e.host[0]))
+	for start := 0; start < len(tokens); start += MaxChunk {
+		chunk := tokens[start:min(start+MaxChunk, len(tokens))]
+		*pr = params{Pos: int32(pos + start), N: int32(len(chunk)), Row: -1, EOSOK: 1, EOS: int32(eos)}
+		if row >= 0 {
+			pr.Rows, pr.Row = uint64(e.maskPtr), row
+			if !eosOK {
+				pr.EOSOK = 0
+			}
+		}
+		copy(pr.Tokens[:], chunk)
+		if err := e.stream.CopyInAsync(e.p, e.host[:paramsSize]); err != nil {
+			return 0, err
+		}
+		g := e.graphs[0]
+		if len(chunk) > 1 {
+			g = e.graphs[1]
+		}
+		if err := g.Launch(e.stream); err != nil {
+			return 0, err
+		}
+		last := start+MaxChunk >= len(tokens)
+		if last {
+			if err := e.stream.CopyOutAsync(e.host[paramsSize:paramsSize+4], e.p.Add(int64(unsafe.Offsetof(pr.Next)))); err != nil {
+				return 0, err
+			}
+		}
+		if err := e.stream.Synchronize(); err != nil { // the page-locked params are reused
+			return 0, fmt.Errorf("gpudecode: step at position %d: %w", pos+start, err)
+		}
+	}
+	if logits != nil {
+		if err := cuda.CopyOut(e.ctx, logits, e.logits); err != nil {
+			return 0, err
+		}
+	}
+	return *(*int32)(unsafe.Pointer(&e.host[paramsSize])), nil
+}
+
+// TimeGraph replays the recorded step of mm tokens (1 or MaxChunk) reps
+// times back to back at the position of the last Step, and returns the
+// mean device time per replay in milliseconds: the step without the
+// host's per-token work.
+func (e *Engine) TimeGraph(mm, reps int) (float64, error) {
+	g := e.graphs[0]
+	if mm > 1 {
+		g = e.graphs[1]
+	}
+	start, err := e.ctx.NewEvent()
+	if err != nil {
+		return 0, err
+	}
+	end, err := e.ctx.NewEvent()
+	if err != nil {
+		return 0, err
+	}
+	if err := start.Record(e.stream); err != nil {
+		return 0, err
+	}
+	for range reps {
+		if err := g.Launch(e.stream); err != nil {
+			return 0, err
+		}
+	}
+	if err := end.Record(e.stream); err != nil {
+		return 0, err
+	}
+	ms, err := cuda.Elapsed(start, end)
+	return ms / float64(reps), err
+}
+
+// launch queues a kernel on the engine's stream; while profiling, with
+// an event before it.
+func (e *Engine) launch(f *cuda.Func, grid, block cuda.Dim3, smem int, args ...any) error {
+	if e.prof != nil {
+		ev, err := e.ctx.NewEvent()
+		if err != nil {
+			return err
+		}
+		if err := ev.Record(e.stream); err != nil {
+			return err
+		}
+		label := f.Name
+		if raw, ok := args[1].([]byte); ok && len(raw) == int(unsafe.Sizeof([3]job{})) {
+			jobs := (*[3]job)(unsafe.Pointer(&raw[0]))
+			label = fmt.Sprintf("%s %dx%d", f.Name, jobs[0].Rows, jobs[0].In)
+			for _, j := range jobs[1:] {
+				if j.Rows > 0 {
+					label += fmt.Sprintf("+%d", j.Rows)
+				}
+			}
+		}
+		e.prof.events = append(e.prof.events, ev)
+		e.prof.labels = append(e.prof.labels, label)
+	}
+	return e.stream.Launch(f, grid, block, smem, args...)
+}
+
+// profile collects an event per launch (Profile).
+type profile struct {
+	events []*cuda.Event
+	labels []string
+}
+
+// Profile runs the step of mm tokens (1 or MaxChunk) once as separate
+// launches with an event between each, at the position of the last Step,
+// and returns the device milliseconds spent per kernel (labelled by name,
+// and shape for the products), with the launch count of each label.
+func (e *Engine) Profile(mm int) (ms map[string]float64, count map[string]int, err error) {
+	e.prof = &profile{}
+	defer func() { e.prof = nil }()
+	if err := e.queueStep(mm); err != nil {
+		return nil, nil, err
+	}
+	end, err := e.ctx.NewEvent()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := end.Record(e.stream); err != nil {
+		return nil, nil, err
+	}
+	ms, count = map[string]float64{}, map[string]int{}
+	evs := append(e.prof.events, end)
+	for i, l := range e.prof.labels {
+		d, err := cuda.Elapsed(evs[i], evs[i+1])
+		if err != nil {
+			return nil, nil, err
+		}
+		ms[l] += d
+		count[l]++
+	}
+	return ms, count, nil
+}

@@ -1,0 +1,285 @@
+package gpudecode
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+
+	"github.com/schemac-dev/schemac/gen/userprofile"
+	"github.com/schemac-dev/schemac/runtime/cuda"
+	"github.com/schemac-dev/schemac/runtime/model"
+	"github.com/schemac-dev/schemac/runtime/safetensors"
+	"github.com/schemac-dev/schemac/runtime/tokenizer"
+)
+
+const fixtureDir = "../../testdata/fixtures"
+
+// gpuBackend is the XLA CUDA backend named by SCHEMAC_TEST_BACKEND (tests
+// built with -tags xla, on a GPU machine); the GPU tests skip without it.
+func gpuBackend(t *testing.T) backends.Backend {
+	t.Helper()
+	name := os.Getenv("SCHEMAC_TEST_BACKEND")
+	if !strings.HasPrefix(name, "xla") {
+		t.Skip("needs a GPU: build with -tags xla and set SCHEMAC_TEST_BACKEND=xla:<CUDA plugin>")
+	}
+	if err := cuda.Available(); err != nil {
+		t.Skipf("no CUDA driver: %v", err)
+	}
+	b, err := backends.NewWithConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Finalize)
+	return b
+}
+
+// tinyModel loads the tiny-mistral fixture on b, with the given storage,
+// and the tiny-mistral-lora adapter unmerged when lora; stacked.
+func tinyModel(t *testing.T, b backends.Backend, quant model.Quant, lora bool) *model.Model {
+	t.Helper()
+	dir := filepath.Join(fixtureDir, "tiny-mistral")
+	cfg, err := model.ReadConfig(dir)
+	if err != nil {
+		t.Skipf("fixture absent: %v", err)
+	}
+	set, err := safetensors.OpenModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	w, err := model.LoadWeights(cfg, set, model.LoadOptions{DType: dtypes.BFloat16, Quant: quant, Backend: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lora {
+		a, err := model.ReadAdapter(filepath.Join(fixtureDir, "tiny-mistral-lora"), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if err := w.AddLoRA(b, a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Stack(b); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(b, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Finalize)
+	return m
+}
+
+type reference struct{ f *safetensors.File }
+
+func openReference(t *testing.T) *reference {
+	t.Helper()
+	f, err := safetensors.Open(filepath.Join(fixtureDir, "reference.safetensors"))
+	if err != nil {
+		t.Skipf("fixture absent: %v", err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &reference{f}
+}
+
+func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
+
+func (r *reference) floats(t *testing.T, name string) []float32 {
+	t.Helper()
+	tn, err := r.f.Tensor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := tn.Float32s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (r *reference) ints(t *testing.T, name string) []int32 {
+	t.Helper()
+	tn, err := r.f.Tensor(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.DType != safetensors.I64 {
+		t.Fatalf("%s: dtype %s", name, tn.DType)
+	}
+	out := make([]int32, len(tn.Data)/8)
+	for i := range out {
+		out[i] = int32(binary.LittleEndian.Uint64(tn.Data[8*i:]))
+	}
+	return out
+}
+
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
+	}
+	return d
+}
+
+// bf16Tol bounds the engine's logits against transformers' float32 ones:
+// bf16 weights and KV cache, fp16 activations into the products (the
+// XLA bf16 path is held to the same bound in runtime/model).
+const bf16Tol = 0.25
+
+// TestEngineMatchesReference runs the engine on the tiny fixture (bf16,
+// and with its LoRA adapter unmerged) against transformers' logits and
+// greedy tokens, and NF4 against the XLA step programs on the same
+// quantized weights.
+func TestEngineMatchesReference(t *testing.T) {
+	b := gpuBackend(t)
+	ref := openReference(t)
+	for _, tc := range []struct {
+		name   string
+		quant  model.Quant
+		lora   bool
+		prefix string
+	}{
+		{"bf16", model.Dense, false, ""},
+		{"bf16+lora", model.Dense, true, "lora."},
+		{"nf4", model.NF4, false, ""},
+		{"nf4+lora", model.NF4, true, "lora."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tinyModel(t, b, tc.quant, tc.lora)
+			for p := 0; ref.has(fmt.Sprintf("%sp%d.prompt", tc.prefix, p)); p++ {
+				pre := fmt.Sprintf("%sp%d.", tc.prefix, p)
+				prompt := ref.ints(t, pre+"prompt")
+				want := ref.ints(t, pre+"greedy")
+				var wantLogits []float32
+				if tc.quant == model.Dense {
+					wantLogits = ref.floats(t, pre+"logits_last")
+				} else { // the XLA step on the same NF4 weights
+					c, err := m.NewCache(64)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, wantLogits, err = c.Step(prompt, model.Sampling{}, true)
+					c.Finalize()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want, err = m.Generate(prompt, len(want), model.Sampling{}, 64); err != nil {
+						t.Fatal(err)
+					}
+				}
+				e, err := New(m, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				logits := make([]float32, m.Config.VocabSize)
+				tok, err := e.Step(prompt, 0, -1, true, logits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := maxAbsDiff(logits, wantLogits)
+				m.Stepper = e
+				got, err := m.Generate(prompt, len(want), model.Sampling{}, 64)
+				m.Stepper = nil
+				e.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s max |Δlogit| %.3g; greedy %v", pre, d, got)
+				if d > bf16Tol {
+					t.Errorf("%s logits off by %.3g > %g", pre, d, bf16Tol)
+				}
+				if got[0] != tok || fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s greedy %v (first step %d), want %v", pre, got, tok, want)
+				}
+			}
+		})
+	}
+}
+
+// TestEngineConstrained decodes UserProfile under the engine's device
+// mask: every token passes the host's check of the table (an error
+// otherwise), and the output equals the XLA step programs' one.
+func TestEngineConstrained(t *testing.T) {
+	b := gpuBackend(t)
+	m := tinyModel(t, b, model.Dense, false)
+	tab, err := userprofile.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.Load("../../testdata/tokenizers/mistral-7b-v0.2/tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prompt []int32
+	for _, id := range tok.Encode("[INST] Extract the user profile as JSON. [/INST]\n", tokenizer.Default) {
+		prompt = append(prompt, int32(id))
+	}
+	con := model.Constrained{Table: tab, Tokenizer: tok, JumpForward: true}
+	want, _, err := m.GenerateConstrained(prompt, 60, model.Sampling{}, con)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	m.Stepper = e
+	defer func() { m.Stepper = nil }()
+	got, st, err := m.GenerateConstrained(prompt, 60, model.Sampling{}, con)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d tokens, %d steps, %d forced, finished %v", st.Tokens, st.Steps, st.Forced, st.Finished)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("engine %v\nXLA    %v", got, want)
+	}
+}
+
+// TestNewRefuses: weights the engine cannot use are refused with the
+// reason, before any GPU work (runs on the CPU).
+func TestNewRefuses(t *testing.T) {
+	b, err := simplego.New("parallelism=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Finalize()
+	cfg, err := model.NamedConfig("random:tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dtype  dtypes.DType
+		maxLen int
+		want   string
+	}{
+		{dtypes.Float32, 64, "needs bfloat16"},
+		{dtypes.BFloat16, 0, "cache length 0"},
+		{dtypes.BFloat16, 64, "XLA backend"},
+	} {
+		w, err := model.RandomWeights(b, cfg, tc.dtype, model.Dense, 1, 0.02)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := model.New(b, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(m, tc.maxLen)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s, cache %d: error %v, want one saying %q", tc.dtype, tc.maxLen, err, tc.want)
+		}
+		m.Finalize()
+		w.Finalize()
+	}
+}

@@ -1,0 +1,514 @@
+// Decode-step kernels of schemac's CUDA engine (package gpudecode).
+// Compiled at run time by NVRTC; no CUDA headers are included, so bf16 and
+// fp16 conversions are written out here.
+//
+// Shapes: M is the number of tokens fed in one step (1..MMAX, MMAX a
+// template parameter: 1 for the per-token step, 16 for prompt and
+// jump-forward chunks). Activations between kernels are float32 [M, n]
+// row-major; the inputs of the matrix-vector products are fp16 [M, n].
+// Every kernel reads the step's token count and position from the device
+// Params, so one recorded CUDA graph serves every step.
+
+typedef unsigned short bf16;
+typedef unsigned short f16;
+typedef unsigned char u8;
+typedef unsigned int u32;
+
+#define INFINITY __int_as_float(0x7f800000)
+
+struct Params {
+    const u8* rows; // mask rows [R, ⌈V/8⌉] (token t at bit t%8 of byte t/8)
+    int pos;      // cache position of the first token fed
+    int n;        // tokens fed (1..MMAX)
+    int row;      // mask row (-1: no constraint)
+    int eos_ok;   // EOS may be sampled
+    int eos;      // EOS token id (-1: none)
+    int next;     // out: the greedy token
+    int pad[2];
+    int tokens[16];
+};
+
+__device__ __forceinline__ float bf2f(bf16 v) { return __uint_as_float(((u32)v) << 16); }
+__device__ __forceinline__ bf16 f2bf(float f) {
+    u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (bf16)(u >> 16);
+}
+__device__ __forceinline__ f16 f2h(float f) {
+    f16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+__device__ __forceinline__ float h2f(f16 h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+// fma of two packed half pairs into a packed half accumulator.
+__device__ __forceinline__ u32 hfma2(u32 a, u32 b, u32 c) {
+    u32 d;
+    asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+__device__ __forceinline__ float h2sum(u32 v) {
+    return h2f((f16)(v & 0xffff)) + h2f((f16)(v >> 16));
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// block_sum reduces over the block (blockDim.x a multiple of 32, ≤ 1024).
+__device__ float block_sum(float v, float* red) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) red[w] = v;
+    __syncthreads();
+    float t = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : 0.f;
+    if (w == 0) t = warp_sum(t);
+    if (threadIdx.x == 0) red[0] = t;
+    __syncthreads();
+    return red[0];
+}
+__device__ float block_max(float v, float* red) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) red[w] = v;
+    __syncthreads();
+    float t = threadIdx.x < (blockDim.x >> 5) ? red[threadIdx.x] : -INFINITY;
+    if (w == 0) t = warp_max(t);
+    if (threadIdx.x == 0) red[0] = t;
+    __syncthreads();
+    return red[0];
+}
+
+// embed: x[m] = float(emb[tokens[m]]) for m < n. Grid (MMAX), block 256.
+extern "C" __global__ void embed(const Params* P, const bf16* __restrict__ emb, float* __restrict__ x, int D) {
+    int m = blockIdx.x;
+    if (m >= P->n) return;
+    const bf16* e = emb + (long)P->tokens[m] * D;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) x[(long)m * D + i] = bf2f(e[i]);
+}
+
+// rmsnorm: out[m] = fp16(x[m] / rms(x[m]) * w) for m < n; with last set,
+// only row n-1, written to out[0]. Grid (MMAX), block 1024; D a multiple
+// of 4.
+extern "C" __global__ void rmsnorm(const Params* P, const float* __restrict__ x, const float* __restrict__ w,
+                                   f16* __restrict__ out, int D, float eps, int last) {
+    __shared__ float red[32];
+    int m = blockIdx.x;
+    if (last) {
+        if (m > 0) return;
+        m = P->n - 1;
+    } else if (m >= P->n) {
+        return;
+    }
+    const float4* xr = (const float4*)(x + (long)m * D);
+    float s = 0.f;
+    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+        float4 v = xr[i];
+        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    s = block_sum(s, red);
+    float r = rsqrtf(s / D + eps);
+    f16* o = out + (last ? 0 : (long)m * D);
+    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+        float4 v = xr[i], g = ((const float4*)w)[i];
+        o[4 * i] = f2h(v.x * r * g.x);
+        o[4 * i + 1] = f2h(v.y * r * g.y);
+        o[4 * i + 2] = f2h(v.z * r * g.z);
+        o[4 * i + 3] = f2h(v.w * r * g.w);
+    }
+}
+
+// The matrix-vector products: for each job j of a launch (blockIdx.y),
+// y[m, row] (=, or += with accumulate) = Σ_k W[row, k]·x[m, k] +
+// scale·Σ_i B[row, i]·t[m, i] (the LoRA term, when B is not null) for
+// W [rows, in] and x fp16 [M, in], the same x for every job. A block takes
+// ROWS consecutive rows; its threads split the columns, 16 bytes of each
+// row at a time, so each thread has ROWS loads in flight and a kernel's
+// latency is a few memory round trips whatever the row length. Partial
+// sums meet in shared memory; the block's warps add the LoRA term and
+// store.
+struct Job {
+    const void* W;          // NF4 packed bytes or bf16 values
+    const float* absmax;    // NF4 only
+    const bf16* B;          // LoRA B [rows, r] or null
+    const float* t;         // LoRA t = x·Aᵀ [M, r]
+    float* y;               // [M, rows]
+    int rows, in, accumulate, pad;
+};
+struct Jobs {
+    Job j[3];
+};
+
+// finish reduces acc over the block and stores the rows (see above).
+template <int MMAX, int ROWS>
+__device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, float (&acc)[ROWS][MMAX], int r,
+                                       float scale) {
+    __shared__ float part[ROWS * MMAX][32];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int n = P->n;
+#pragma unroll
+    for (int q = 0; q < ROWS; q++)
+#pragma unroll
+        for (int m = 0; m < MMAX; m++) {
+            float v = warp_sum(acc[q][m]);
+            if (lane == 0) part[q * MMAX + m][w] = v;
+        }
+    __syncthreads();
+    for (int pi = w; pi < ROWS * MMAX; pi += warps) {
+        int q = pi / MMAX, m = pi % MMAX, row = row0 + q;
+        if (m >= n || row >= J.rows) continue;
+        float v = lane < warps ? part[pi][lane] : 0.f;
+        if (J.B != nullptr)
+            for (int i = lane; i < r; i += 32) v += scale * bf2f(J.B[(long)row * r + i]) * J.t[m * r + i];
+        v = warp_sum(v);
+        if (lane == 0) {
+            float* py = J.y + (long)m * J.rows + row;
+            *py = J.accumulate ? *py + v : v;
+        }
+    }
+}
+
+__constant__ float NF4_CODE[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+                                   -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+                                   0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f,
+                                   0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f,
+                                   0.7229568362236328f, 1.0f};
+
+// NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
+// absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
+// lookups in 16-entry tables that sit in different shared-memory banks
+// (lut[0..15]: the high nibble's value in the low half; lut[16..31]: the
+// low nibble's in the high half), so a warp's lookups never conflict.
+// Products are summed in fp16 pairs over 32 elements (half an absmax
+// block), then scaled and accumulated in float32.
+template <int MMAX, int ROWS>
+__device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+    const Job& J = jobs.j[blockIdx.y];
+    int row0 = blockIdx.x * ROWS;
+    if (row0 >= J.rows) return;
+    const u8* W = (const u8*)J.W;
+    int in = J.in, rows = J.rows;
+    int chunks = in / 32;  // 16 bytes = 32 elements each
+    int c = threadIdx.x;
+    // the first chunk's loads are issued before the table is built
+    uint4 wv[ROWS];
+    float a[ROWS];
+    if (c < chunks) {
+#pragma unroll
+        for (int q = 0; q < ROWS; q++) {
+            long row = min(row0 + q, rows - 1);
+            wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
+            a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
+        }
+    }
+    __shared__ u32 lut[32];
+    if (threadIdx.x < 32) {
+        u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
+        lut[threadIdx.x] = threadIdx.x < 16 ? h : h << 16;
+    }
+    __syncthreads();
+    int n = P->n;
+    float acc[ROWS][MMAX];
+#pragma unroll
+    for (int q = 0; q < ROWS; q++)
+#pragma unroll
+        for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
+    while (c < chunks) {
+#pragma unroll
+        for (int m = 0; m < MMAX; m++) {
+            if (m >= n) break;
+            const uint4* xp = (const uint4*)(x + (long)m * in + (long)c * 32);
+            uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
+            const u32* xs = (const u32*)xv;  // 16 pairs
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                const u32* ww = (const u32*)&wv[q];
+                u32 h = 0;
+#pragma unroll
+                for (int j = 0; j < 16; j++) {
+                    u32 b = (ww[j >> 2] >> (8 * (j & 3))) & 0xffu;
+                    h = hfma2(lut[b >> 4] | lut[16 + (b & 15)], xs[j], h);
+                }
+                acc[q][m] += a[q] * h2sum(h);
+            }
+        }
+        c += blockDim.x;
+        if (c < chunks) {
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                long row = min(row0 + q, rows - 1);
+                wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
+                a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
+            }
+        }
+    }
+    finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
+}
+
+// bf16 weights [rows, in]: 8 elements per 16 bytes, float32 products.
+template <int MMAX, int ROWS>
+__device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+    const Job& J = jobs.j[blockIdx.y];
+    int row0 = blockIdx.x * ROWS;
+    if (row0 >= J.rows) return;
+    const bf16* W = (const bf16*)J.W;
+    int in = J.in, rows = J.rows;
+    int n = P->n;
+    float acc[ROWS][MMAX];
+#pragma unroll
+    for (int q = 0; q < ROWS; q++)
+#pragma unroll
+        for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
+    int chunks = in / 8;
+    for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
+        uint4 wv[ROWS];
+#pragma unroll
+        for (int q = 0; q < ROWS; q++) {
+            long row = min(row0 + q, rows - 1);
+            wv[q] = __ldg((const uint4*)(W + row * in + (long)c * 8));
+        }
+#pragma unroll
+        for (int m = 0; m < MMAX; m++) {
+            if (m >= n) break;
+            uint4 xv = *(const uint4*)(x + (long)m * in + (long)c * 8);
+            const u32* xs = (const u32*)&xv;
+            float xf[8];
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                xf[2 * j] = h2f((f16)(xs[j] & 0xffff));
+                xf[2 * j + 1] = h2f((f16)(xs[j] >> 16));
+            }
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                const u32* ws = (const u32*)&wv[q];
+                float s = 0.f;
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    s += __uint_as_float(ws[j] << 16) * xf[2 * j];
+                    s += __uint_as_float(ws[j] & 0xffff0000u) * xf[2 * j + 1];
+                }
+                acc[q][m] += s;
+            }
+        }
+    }
+    finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
+}
+
+#define GEMV(KIND, NAME, MMAX, ROWS)                                                                        \
+    extern "C" __global__ void NAME(const Params* P, const Jobs jobs, const f16* x, int r, float scale) { \
+        gemv_##KIND<MMAX, ROWS>(P, jobs, x, r, scale);                                                      \
+    }
+GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
+GEMV(nf4, gemv_nf4_m16, 16, 2)
+GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
+GEMV(bf16, gemv_bf16_small, 1, 1)
+GEMV(bf16, gemv_bf16_m16, 16, 2)
+
+// rope_kv rotates q [M, H·hd] in place and k [M, KV·hd] (rotate_half
+// convention, angle pos·theta^(-2i/hd)), then writes k and v [M, KV·hd] as
+// bf16 into the layer's cache [2, KV, S, hd] at positions pos+m. Grid
+// (MMAX, H+KV), block hd/2.
+extern "C" __global__ void rope_kv(const Params* P, float* __restrict__ q, const float* __restrict__ k,
+                                   const float* __restrict__ v, bf16* __restrict__ cache, int S, int hd, int H,
+                                   int KV, float theta) {
+    int m = blockIdx.x, h = blockIdx.y, i = threadIdx.x, half = hd / 2;
+    if (m >= P->n || i >= half) return;
+    int pos = P->pos + m;
+    float inv = 1.0f / powf(theta, (float)(2 * i) / (float)hd);
+    float ang = (float)pos * inv;
+    float c = cosf(ang), s = sinf(ang);
+    if (h < H) {
+        float* p = q + (long)m * H * hd + (long)h * hd;
+        float x1 = p[i], x2 = p[i + half];
+        p[i] = x1 * c - x2 * s;
+        p[i + half] = x2 * c + x1 * s;
+        return;
+    }
+    h -= H;
+    const float* pk = k + (long)m * KV * hd + (long)h * hd;
+    const float* pv = v + (long)m * KV * hd + (long)h * hd;
+    float x1 = pk[i], x2 = pk[i + half];
+    bf16* kc = cache + ((long)h * S + pos) * hd;
+    bf16* vc = cache + ((long)(KV + h) * S + pos) * hd;
+    kc[i] = f2bf(x1 * c - x2 * s);
+    kc[i + half] = f2bf(x2 * c + x1 * s);
+    vc[i] = f2bf(pv[i]);
+    vc[i + half] = f2bf(pv[i + half]);
+}
+
+// Attention, split over the keys (flash-decoding): attn_part takes
+// query m (at pos+m) of head h against one span of KSPAN cached keys
+// (within lo..pos+m, lo from the sliding window, 0 when none; GQA: KV
+// head h/(H/KV)) and writes the span's max score, exp-sum and weighted
+// value sum [hd]; attn_join merges the spans into out fp16 [M, H·hd].
+// attn_part: grid (H, MMAX, spans), block 128 (hd a multiple of 8, at
+// most 256); attn_join: grid (H, MMAX), block max(32, hd).
+#define KSPAN 64
+extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
+                                     float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
+                                     int hd, int H, int KV, int window, float scale) {
+    __shared__ float qs[256];
+    __shared__ float sc[KSPAN];
+    __shared__ float red[32];
+    __shared__ float part[128 * 8];
+    int h = blockIdx.x, m = blockIdx.y, sp = blockIdx.z, spans = gridDim.z;
+    if (m >= P->n) return;
+    int hi = P->pos + m;
+    int lo = window > 0 ? max(0, hi - window + 1) : 0;
+    int j0 = lo + sp * KSPAN, j1 = min(hi, j0 + KSPAN - 1);
+    long pidx = ((long)h * gridDim.y + m) * spans + sp;
+    if (j0 > hi) {  // an empty span
+        if (threadIdx.x == 0) {
+            pm[pidx] = -INFINITY;
+            pl[pidx] = 0.f;
+        }
+        return;
+    }
+    int cnt = j1 - j0 + 1;
+    int kvh = h / (H / KV);
+    const bf16* K = cache + (long)kvh * S * hd;
+    const bf16* V = cache + (long)(KV + kvh) * S * hd;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[(long)m * H * hd + (long)h * hd + d] * scale;
+    __syncthreads();
+    // scores: thread t < cnt takes key j0+t whole, 16 bytes at a time
+    float s = -INFINITY;
+    if (threadIdx.x < cnt) {
+        const uint4* kr = (const uint4*)(K + (long)(j0 + threadIdx.x) * hd);
+        s = 0.f;
+        for (int d8 = 0; d8 < hd / 8; d8++) {
+            uint4 kv = kr[d8];
+            const u32* ks = (const u32*)&kv;
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                s += qs[d8 * 8 + 2 * i] * __uint_as_float(ks[i] << 16);
+                s += qs[d8 * 8 + 2 * i + 1] * __uint_as_float(ks[i] & 0xffff0000u);
+            }
+        }
+        sc[threadIdx.x] = s;
+    }
+    float mx = block_max(s, red);
+    float e = 0.f;
+    if (threadIdx.x < cnt) {
+        e = __expf(s - mx);
+        sc[threadIdx.x] = e;
+    }
+    float sum = block_sum(e, red);  // synchronizes: sc holds the weights
+    // values: thread t takes 8 dimensions (t % (hd/8)) of every G-th key
+    int dg = hd / 8, G = blockDim.x / dg;
+    int d0 = (threadIdx.x % dg) * 8, g = threadIdx.x / dg;
+    float o[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (g < G)
+        for (int j = g; j < cnt; j += G) {
+            uint4 vv = *(const uint4*)(V + (long)(j0 + j) * hd + d0);
+            const u32* vs = (const u32*)&vv;
+            float p = sc[j];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                o[2 * i] += p * __uint_as_float(vs[i] << 16);
+                o[2 * i + 1] += p * __uint_as_float(vs[i] & 0xffff0000u);
+            }
+        }
+    if (g < G)
+#pragma unroll
+        for (int i = 0; i < 8; i++) part[g * hd + d0 + i] = o[i];
+    __syncthreads();
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float t = 0.f;
+        for (int gg = 0; gg < G; gg++) t += part[gg * hd + d];
+        po[pidx * hd + d] = t;
+    }
+    if (threadIdx.x == 0) {
+        pm[pidx] = mx;
+        pl[pidx] = sum;
+    }
+}
+
+extern "C" __global__ void attn_join(const Params* P, const float* __restrict__ pm, const float* __restrict__ pl,
+                                     const float* __restrict__ po, f16* __restrict__ out, int hd, int H, int spans) {
+    int h = blockIdx.x, m = blockIdx.y, d = threadIdx.x;
+    if (m >= P->n || d >= hd) return;
+    long base = ((long)h * gridDim.y + m) * spans;
+    float mx = -INFINITY;
+    for (int s = 0; s < spans; s++) mx = fmaxf(mx, pm[base + s]);
+    float l = 0.f, o = 0.f;
+    for (int s = 0; s < spans; s++) {
+        float sm = pm[base + s];
+        if (sm == -INFINITY) continue;
+        float f = __expf(sm - mx);
+        l += f * pl[base + s];
+        o += f * po[(base + s) * hd + d];
+    }
+    out[(long)m * H * hd + (long)h * hd + d] = f2h(o / l);
+}
+
+// silu_mul: h[m, i] = fp16(silu(g[m, i])·u[m, i]) for m < n. Grid
+// (⌈I/256⌉, MMAX), block 256.
+extern "C" __global__ void silu_mul(const Params* P, const float* __restrict__ g, const float* __restrict__ u,
+                                    f16* __restrict__ h, int I) {
+    int m = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (m >= P->n || i >= I) return;
+    float a = g[(long)m * I + i];
+    h[(long)m * I + i] = f2h(a / (1.f + __expf(-a)) * u[(long)m * I + i]);
+}
+
+// argmax_masked: masks logits [V] in place (tokens the mask row does not
+// allow, and EOS unless eos_ok, get -inf) and writes the largest one's
+// index (the lowest on ties) to P->next. One block of 1024 threads.
+extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, int V) {
+    __shared__ float bv[32];
+    __shared__ int bi[32];
+    const u8* rows = P->rows;
+    int row = rows ? P->row : -1, eos = P->eos, eos_ok = P->eos_ok;
+    int V8 = (V + 7) / 8;
+    float best = -INFINITY;
+    int besti = 0x7fffffff;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        float l = logits[i];
+        bool ok = row < 0 || ((rows[(long)row * V8 + i / 8] >> (i % 8)) & 1);
+        if (i == eos) ok = eos_ok != 0;
+        if (!ok) {
+            l = -INFINITY;
+            logits[i] = l;
+        }
+        if (l > best || (l == best && i < besti)) {
+            best = l;
+            besti = i;
+        }
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+        float ov = __shfl_xor_sync(0xffffffffu, best, o);
+        int oi = __shfl_xor_sync(0xffffffffu, besti, o);
+        if (ov > best || (ov == best && oi < besti)) {
+            best = ov;
+            besti = oi;
+        }
+    }
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    if (lane == 0) {
+        bv[w] = best;
+        bi[w] = besti;
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (int k = 1; k < (int)(blockDim.x >> 5); k++)
+            if (bv[k] > best || (bv[k] == best && bi[k] < besti)) {
+                best = bv[k];
+                besti = bi[k];
+            }
+        if (besti == 0x7fffffff) besti = 0;
+        P->next = besti;
+    }
+}
