@@ -135,12 +135,14 @@ func main() {
 	}
 	graph1, err := e.TimeGraph(1, 50)
 	must(err)
+	graph4, err := e.TimeGraph(4, 10)
+	must(err)
 	graph16, err := e.TimeGraph(16, 10)
 	must(err)
 	slices.Sort(per)
-	fmt.Printf("RESULT engine %s%s %s: prefill %d tokens %.1f ms; %d tokens: median %.3f ms/token (p10 %.3f, p90 %.3f), mean %.1f tok/s; graph alone %.3f ms (1 token), %.3f ms (16 tokens)\n",
+	fmt.Printf("RESULT engine %s%s %s: prefill %d tokens %.1f ms; %d tokens: median %.3f ms/token (p10 %.3f, p90 %.3f), mean %.1f tok/s; graph alone %.3f ms (1 token), %.3f ms (4), %.3f ms (16)\n",
 		*quant, *adapter, *name, *promptLen, float64(prefill.Microseconds())/1000, len(per), per[len(per)/2], per[len(per)/10], per[len(per)*9/10],
-		float64(len(per))/decode.Seconds(), graph1, graph16)
+		float64(len(per))/decode.Seconds(), graph1, graph4, graph16)
 	if *profile {
 		ms, count, err := e.Profile(1)
 		must(err)

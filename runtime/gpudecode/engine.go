@@ -40,12 +40,24 @@ const MaxChunk = 16
 // Rows per warp of the one-token matrix-vector kernels (compile-time
 // options of kernels.cu).
 var (
-	NF4Rows  = 8
+	NF4Rows  = 4
 	BF16Rows = 4
 )
 
-// Rows per block of the chunk (16-token) kernels, fixed in kernels.cu.
-const chunkRows = 2
+// widths are the token counts of the recorded steps: a step of n tokens
+// runs the narrowest that holds n. Rows per block of the multi-token
+// kernels are fixed in kernels.cu (rowsFor).
+var widths = [3]int{1, 4, MaxChunk}
+
+// graphFor is the index in widths of the narrowest step for n tokens.
+func graphFor(n int) int {
+	for i, w := range widths {
+		if n <= w {
+			return i
+		}
+	}
+	return len(widths) - 1
+}
 
 // kspan is KSPAN of kernels.cu: cached keys per block of attn_part.
 const kspan = 64
@@ -96,7 +108,7 @@ type Engine struct {
 	stream *cuda.Stream
 	mod    *cuda.Module
 	fn     map[string]*cuda.Func
-	graphs [2]*cuda.Graph // one-token step, chunk step
+	graphs [len(widths)]*cuda.Graph // one step per width
 
 	embed, norm, head cuda.Ptr
 	layers            []layer
@@ -340,7 +352,8 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m16", "gemv_bf16_m1", "gemv_bf16_m16", "gemv_bf16_small",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked"}
 
 func (e *Engine) compile() error {
@@ -405,8 +418,9 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 		per = 32
 	}
 	if mm > 1 {
-		rpb = chunkRows
-		name = "gemv_" + map[string]string{"nf4": "nf4", "bf16": "bf16", "small": "bf16"}[kind] + "_m16"
+		base := map[string]string{"nf4": "nf4", "bf16": "bf16", "small": "bf16"}[kind]
+		name = fmt.Sprintf("gemv_%s_m%d", base, mm)
+		rpb = map[string]int{"gemv_nf4_m4": 4, "gemv_nf4_m16": 2, "gemv_bf16_m4": 2, "gemv_bf16_m16": 2}[name]
 	}
 	blocks := 0
 	for _, j := range jobs {
@@ -497,13 +511,13 @@ func (e *Engine) queueStep(mm int) error {
 	return e.launch(e.fn["argmax_masked"], cuda.D1(1), cuda.D1(1024), 0, e.p, e.logits, cfg.VocabSize)
 }
 
-// record captures the one-token and the chunk step as graphs.
+// record captures the step of each width as a graph.
 func (e *Engine) record() error {
 	var err error
 	if e.stream, err = e.ctx.NewStream(); err != nil {
 		return err
 	}
-	for i, mm := range []int{1, MaxChunk} {
+	for i, mm := range widths {
 		if e.graphs[i], err = e.stream.Capture(func() error { return e.queueStep(mm) }); err != nil {
 			return fmt.Errorf("gpudecode: recording the %d-token step: %w", mm, err)
 		}
@@ -568,10 +582,7 @@ func (e *Engine) Step(tokens []int32, pos int, row int32, eosOK bool, logits []f
 		if err := e.stream.CopyInAsync(e.p, e.host[:paramsSize]); err != nil {
 			return 0, err
 		}
-		g := e.graphs[0]
-		if len(chunk) > 1 {
-			g = e.graphs[1]
-		}
+		g := e.graphs[graphFor(len(chunk))]
 		if err := g.Launch(e.stream); err != nil {
 			return 0, err
 		}
@@ -593,15 +604,12 @@ func (e *Engine) Step(tokens []int32, pos int, row int32, eosOK bool, logits []f
 	return *(*int32)(unsafe.Pointer(&e.host[paramsSize])), nil
 }
 
-// TimeGraph replays the recorded step of mm tokens (1 or MaxChunk) reps
+// TimeGraph replays the recorded step of mm tokens (1, 4 or MaxChunk) reps
 // times back to back at the position of the last Step, and returns the
 // mean device time per replay in milliseconds: the step without the
 // host's per-token work.
 func (e *Engine) TimeGraph(mm, reps int) (float64, error) {
-	g := e.graphs[0]
-	if mm > 1 {
-		g = e.graphs[1]
-	}
+	g := e.graphs[graphFor(mm)]
 	start, err := e.ctx.NewEvent()
 	if err != nil {
 		return 0, err
@@ -658,7 +666,7 @@ type profile struct {
 	labels []string
 }
 
-// Profile runs the step of mm tokens (1 or MaxChunk) once as separate
+// Profile runs the step of mm tokens (1, 4 or MaxChunk) once as separate
 // launches with an event between each, at the position of the last Step,
 // and returns the device milliseconds spent per kernel (labelled by name,
 // and shape for the products), with the launch count of each label.

@@ -227,6 +227,17 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
         for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
     while (c < chunks) {
+        // the 32 weights of each row as 16 fp16 pairs, once for all tokens
+        u32 wd[ROWS][16];
+#pragma unroll
+        for (int q = 0; q < ROWS; q++) {
+            const u32* ww = (const u32*)&wv[q];
+#pragma unroll
+            for (int j = 0; j < 16; j++) {
+                u32 b = (ww[j >> 2] >> (8 * (j & 3))) & 0xffu;
+                wd[q][j] = lut[b >> 4] | lut[16 + (b & 15)];
+            }
+        }
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
@@ -235,13 +246,9 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
             const u32* xs = (const u32*)xv;  // 16 pairs
 #pragma unroll
             for (int q = 0; q < ROWS; q++) {
-                const u32* ww = (const u32*)&wv[q];
                 u32 h = 0;
 #pragma unroll
-                for (int j = 0; j < 16; j++) {
-                    u32 b = (ww[j >> 2] >> (8 * (j & 3))) & 0xffu;
-                    h = hfma2(lut[b >> 4] | lut[16 + (b & 15)], xs[j], h);
-                }
+                for (int j = 0; j < 16; j++) h = hfma2(wd[q][j], xs[j], h);
                 acc[q][m] += a[q] * h2sum(h);
             }
         }
@@ -312,9 +319,11 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
         gemv_##KIND<MMAX, ROWS>(P, jobs, x, r, scale);                                                      \
     }
 GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
+GEMV(nf4, gemv_nf4_m4, 4, 4)
 GEMV(nf4, gemv_nf4_m16, 16, 2)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
 GEMV(bf16, gemv_bf16_small, 1, 1)
+GEMV(bf16, gemv_bf16_m4, 4, 2)
 GEMV(bf16, gemv_bf16_m16, 16, 2)
 
 // rope_kv rotates q [M, H·hd] in place and k [M, KV·hd] (rotate_half

@@ -5,8 +5,15 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/gomlx/go-xla/pkg/pjrt"
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/backends/xla"
+
+	"github.com/schemac-dev/schemac/runtime/cuda"
 	"github.com/schemac-dev/schemac/runtime/model"
 	"github.com/schemac-dev/schemac/runtime/train"
 )
@@ -43,6 +50,46 @@ type BenchResult struct {
 	// MemorySource says where the program part comes from.
 	MemorySource string                         `json:"memory_source"`
 	Programs     map[string]train.ProgramMemory `json:"programs,omitempty"`
+
+	// Measured on a CUDA GPU (XLA's allocator growing on demand, never
+	// giving back): the device memory in use after the run minus before
+	// the weights, i.e. the allocator's high-water mark, fragmentation
+	// included; and the whole device's memory in use after the run, the
+	// CUDA context included. Zero elsewhere.
+	MeasuredPeakBytes int64  `json:"measured_peak_bytes,omitempty"`
+	MeasuredPeak      string `json:"measured_peak,omitempty"`
+	DeviceUsedBytes   int64  `json:"device_used_bytes,omitempty"`
+}
+
+// newBenchBackend is the backend of -bench. On XLA with a CUDA driver it
+// asks XLA's allocator to grow on demand instead of reserving most of the
+// GPU up front, so that the memory in use measures the run's peak; it
+// returns the CUDA context to read it from (nil elsewhere).
+func newBenchBackend(name string) (backends.Backend, *cuda.Context, error) {
+	if name == "" {
+		name = os.Getenv("GOMLX_BACKEND")
+	}
+	plugin, ok := strings.CutPrefix(name, "xla:")
+	if !ok || strings.Contains(plugin, "cpu") || cuda.Available() != nil {
+		b, err := model.NewBackend(name)
+		return b, nil, err
+	}
+	b, err := xla.NewWithOptions(plugin, pjrt.NamedValuesMap{"preallocate": false})
+	if err != nil {
+		return nil, nil, fmt.Errorf("backend %q: %w", name, err)
+	}
+	ctx, err := cuda.Open(0)
+	if err != nil {
+		b.Finalize()
+		return nil, nil, err
+	}
+	return b, ctx, nil
+}
+
+// deviceUsed is the memory in use on the context's GPU.
+func deviceUsed(ctx *cuda.Context) (int64, error) {
+	free, total, err := ctx.MemInfo()
+	return int64(total) - int64(free), err
 }
 
 // bench runs -bench: one untimed step (it compiles the programs), then
@@ -66,11 +113,17 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, err := model.NewBackend(o.backend)
+	backend, ctx, err := newBenchBackend(o.backend)
 	if err != nil {
 		return err
 	}
 	defer backend.Finalize()
+	var usedBefore int64
+	if ctx != nil {
+		if usedBefore, err = deviceUsed(ctx); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	base, err := loadBase(o, backend, cfg, dtype, quant)
 	if err != nil {
@@ -147,6 +200,16 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	}
 	res.Programs = m.Programs
 	fmt.Fprintf(stderr, "train -bench: %.0f tokens/s over %d steps (%.3f s a step); %s\n", res.TokensPS, o.bench, res.StepS, memLine(tr))
+	if ctx != nil {
+		used, err := deviceUsed(ctx)
+		if err != nil {
+			return err
+		}
+		res.DeviceUsedBytes, res.MeasuredPeakBytes = used, used-usedBefore
+		res.MeasuredPeak = gib(res.MeasuredPeakBytes)
+		fmt.Fprintf(stderr, "train -bench: measured peak %s (%.2f GB): XLA's allocator high-water mark; %.2f GB in use on the device, CUDA context included\n",
+			res.MeasuredPeak, float64(res.MeasuredPeakBytes)/1e9, float64(used)/1e9)
+	}
 	text, err := json.Marshal(res)
 	if err != nil {
 		return err
