@@ -6,8 +6,11 @@
 #   go build -ldflags "-s -w" -o bin/extract ./cmd/extract
 #   go build -ldflags "-s -w" -o bin/train ./cmd/train
 #   go build -ldflags "-s -w" -o bin/stepbench ./bench/stepbench
+#   go build -ldflags "-s -w" -o bin/gpubench ./bench/gpubench
+#   go test -c -tags xla -ldflags "-s -w" -o bin/gpudecode.test ./runtime/gpudecode
 #
-# then run, carrying those three files and this script, e.g.
+# then run, carrying the files a section needs and this script (the tree
+# plus all of them is over 64 MiB), e.g.
 #
 #   bash bench/h100.sh step-bf16 step-nf4-lora
 #
@@ -17,10 +20,13 @@
 #   step-bf16        stepbench, bf16: sync and pipelined steps      (~40 s)
 #   step-nf4-lora    stepbench, NF4 + random LoRA r 64, sync         (~2.5 min)
 #   step-nf4-dq      stepbench, NF4 double-quantized + LoRA r 64     (~2.5 min)
-#   extract-bf16     cmd/extract -bench 3, bf16                      (~1.5 min)
-#   extract-nf4-lora cmd/extract -bench 3, NF4 + random LoRA r 64    (~8 min: 3 NF4 programs)
+#   extract-bf16     cmd/extract -bench 3, bf16 (CUDA engine)        (~25 s)
+#   extract-nf4-lora cmd/extract -bench 3, NF4 + random LoRA r 64     (~25 s)
+#   extract-xla      the same two on XLA's step programs (-engine xla) (~10 min)
+#   engine-test      runtime/gpudecode's tests on the GPU              (~25 s)
+#   engine-nf4-lora  gpubench, NF4 + LoRA r 64, per-kernel profile     (~20 s)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
-#   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1.5 min)
+#   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
 set -u
 P=/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
 export GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:$P
@@ -33,7 +39,12 @@ for section in "$@"; do
   step-nf4-lora) timeout -s KILL 240 ./bin/stepbench -quant nf4 -adapter random:64 -steps 64 -runs 2 -skipprefill -pipe=false 2>&1 | quiet ;;
   step-nf4-dq) timeout -s KILL 240 ./bin/stepbench -quant nf4 -double-quant -adapter random:64 -steps 64 -runs 2 -skipprefill -pipe=false 2>&1 | quiet ;;
   extract-bf16) timeout -s KILL 200 ./bin/extract -model random:mistral-7b -quant bf16 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
-  extract-nf4-lora) timeout -s KILL 580 ./bin/extract -model random:mistral-7b -quant nf4 -adapter random:64 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
+  extract-nf4-lora) timeout -s KILL 200 ./bin/extract -model random:mistral-7b -quant nf4 -adapter random:64 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
+  extract-xla)
+    timeout -s KILL 200 ./bin/extract -engine xla -model random:mistral-7b -quant bf16 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet
+    timeout -s KILL 580 ./bin/extract -engine xla -model random:mistral-7b -quant nf4 -adapter random:64 -bench 3 -max 128 -bench-prompt 300 2>&1 | quiet ;;
+  engine-test) (cd runtime/gpudecode && SCHEMAC_TEST_BACKEND=xla:$P timeout -s KILL 120 ../../bin/gpudecode.test -test.v 2>&1 | quiet) ;;
+  engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   train)
     for a in "-batch 4" "-batch 2 -accum 2"; do
       timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 $a 2>&1 | quiet | grep -v '^{'

@@ -40,8 +40,9 @@ func main() {
 	nf4Rows := flag.Int("nf4-rows", gpudecode.NF4Rows, "rows per warp of the one-token NF4 kernel")
 	bf16Rows := flag.Int("bf16-rows", gpudecode.BF16Rows, "rows per warp of the one-token bf16 kernel")
 	profile := flag.Bool("profile", false, "time each kernel of a one-token step")
+	fuseNorm := flag.Bool("fuse-norm", gpudecode.FuseNorm, "LoRA A products inside the RMSNorm launch")
 	flag.Parse()
-	gpudecode.NF4Rows, gpudecode.BF16Rows = *nf4Rows, *bf16Rows
+	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm = *nf4Rows, *bf16Rows, *fuseNorm
 	be, err := model.NewBackend("")
 	must(err)
 	cfg, err := model.NamedConfig(*name)

@@ -354,7 +354,7 @@ func (e *Engine) allocate() error {
 
 var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small",
-	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked"}
+	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
 func (e *Engine) compile() error {
 	mod, err := e.ctx.Compile("kernels.cu", kernelSource,
@@ -435,9 +435,9 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 }
 
 // project queues the products of up to three projections of a layer on
-// x, each into its y, LoRA included: the A factors first (one launch),
-// then the projections (one launch).
-func (e *Engine) project(mm int, x cuda.Ptr, accumulate bool, prs []proj, ys, ts []cuda.Ptr) error {
+// x, each into its y, LoRA included: the A factors first (one launch,
+// unless normed already did them), then the projections (one launch).
+func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []proj, ys, ts []cuda.Ptr) error {
 	var lora, main []job
 	for i, pr := range prs {
 		if pr.a != 0 {
@@ -445,7 +445,7 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate bool, prs []proj, ys, ts
 		}
 		main = append(main, mainJob(pr, ys[i], accumulate, ts[i]))
 	}
-	if len(lora) > 0 {
+	if len(lora) > 0 && !loraDone {
 		if err := e.products(mm, "small", x, lora...); err != nil {
 			return err
 		}
@@ -457,6 +457,32 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate bool, prs []proj, ys, ts
 	return e.products(mm, kind, x, main...)
 }
 
+// FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
+// RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
+// multiple of 4); false keeps them separate launches.
+var FuseNorm = true
+
+// normed queues xn = RMSNorm(x)·w and, when it can, the LoRA A products
+// of the projections prs that read xn; it reports whether it did them.
+func (e *Engine) normed(mm int, w cuda.Ptr, prs []proj, ts []cuda.Ptr) (bool, error) {
+	cfg := e.cfg
+	eps := float32(cfg.RMSNormEps)
+	var lora []job
+	for i, pr := range prs {
+		if pr.a != 0 {
+			lora = append(lora, job{W: pr.a, Y: ts[i], Rows: int32(e.rank), In: int32(pr.in)})
+		}
+	}
+	if !FuseNorm || len(lora) == 0 || e.rank%4 != 0 || cfg.HiddenSize%8 != 0 {
+		return false, e.launch(e.fn["rmsnorm"], cuda.D1(mm), cuda.D1(1024), 0, e.p, e.x, w, e.xn, cfg.HiddenSize, eps, 0)
+	}
+	var all [3]job
+	copy(all[:], lora)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
+	return true, e.launch(e.fn["rmsnorm_lora"], cuda.D2(1+len(lora)*e.rank/4, mm), cuda.D1(256), 0,
+		e.p, e.x, w, e.xn, cfg.HiddenSize, eps, raw, len(lora), e.rank)
+}
+
 // queueStep queues one step's kernels for up to mm tokens.
 func (e *Engine) queueStep(mm int) error {
 	cfg := e.cfg
@@ -466,12 +492,14 @@ func (e *Engine) queueStep(mm int) error {
 		return err
 	}
 	for _, ly := range e.layers {
+		var done bool
 		steps := []func() error{
-			func() error {
-				return e.launch(e.fn["rmsnorm"], cuda.D1(mm), cuda.D1(1024), 0, e.p, e.x, ly.ln1, e.xn, D, eps, 0)
+			func() (err error) {
+				done, err = e.normed(mm, ly.ln1, []proj{ly.q, ly.k, ly.v}, []cuda.Ptr{ly.tq, ly.tk, ly.tv})
+				return err
 			},
 			func() error {
-				return e.project(mm, e.xn, false, []proj{ly.q, ly.k, ly.v}, []cuda.Ptr{e.q, e.k, e.v}, []cuda.Ptr{ly.tq, ly.tk, ly.tv})
+				return e.project(mm, e.xn, false, done, []proj{ly.q, ly.k, ly.v}, []cuda.Ptr{e.q, e.k, e.v}, []cuda.Ptr{ly.tq, ly.tk, ly.tv})
 			},
 			func() error {
 				return e.launch(e.fn["rope_kv"], cuda.D2(mm, H+KV), cuda.D1(max(32, hd/2)), 0,
@@ -484,17 +512,22 @@ func (e *Engine) queueStep(mm int) error {
 			func() error {
 				return e.launch(e.fn["attn_join"], cuda.D2(H, mm), cuda.D1(max(32, hd)), 0, e.p, e.pm, e.pl, e.po, e.ao, hd, H, e.spans())
 			},
-			func() error { return e.project(mm, e.ao, true, []proj{ly.o}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.to}) },
 			func() error {
-				return e.launch(e.fn["rmsnorm"], cuda.D1(mm), cuda.D1(1024), 0, e.p, e.x, ly.ln2, e.xn, D, eps, 0)
+				return e.project(mm, e.ao, true, false, []proj{ly.o}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.to})
+			},
+			func() (err error) {
+				done, err = e.normed(mm, ly.ln2, []proj{ly.gate, ly.up}, []cuda.Ptr{ly.tg, ly.tu})
+				return err
 			},
 			func() error {
-				return e.project(mm, e.xn, false, []proj{ly.gate, ly.up}, []cuda.Ptr{e.g, e.u}, []cuda.Ptr{ly.tg, ly.tu})
+				return e.project(mm, e.xn, false, done, []proj{ly.gate, ly.up}, []cuda.Ptr{e.g, e.u}, []cuda.Ptr{ly.tg, ly.tu})
 			},
 			func() error {
 				return e.launch(e.fn["silu_mul"], cuda.D2((I+255)/256, mm), cuda.D1(256), 0, e.p, e.g, e.u, e.h, I)
 			},
-			func() error { return e.project(mm, e.h, true, []proj{ly.down}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.td}) },
+			func() error {
+				return e.project(mm, e.h, true, false, []proj{ly.down}, []cuda.Ptr{e.x}, []cuda.Ptr{ly.td})
+			},
 		}
 		for _, f := range steps {
 			if err := f(); err != nil {

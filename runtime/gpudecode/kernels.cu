@@ -265,6 +265,75 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
 }
 
+// rmsnorm_lora is rmsnorm fused with the LoRA A products of the
+// projections that read its output: block 0 of each token writes out[m]
+// as rmsnorm does; block b ≥ 1 takes rows 4(b-1).. of the jobs' A factors
+// (r rows each, r a multiple of 4, listed one after the other) and writes
+// t = A·fp16(x[m]/rms·w) into each job's y [M, r], recomputing the norm
+// itself. Grid (1 + njobs·r/4, MMAX), block 256; D a multiple of 8.
+extern "C" __global__ void rmsnorm_lora(const Params* P, const float* __restrict__ x, const float* __restrict__ w,
+                                        f16* __restrict__ out, int D, float eps, const Jobs jobs, int njobs, int r) {
+    __shared__ float red[32];
+    __shared__ float part[4][32];
+    int m = blockIdx.y;
+    if (m >= P->n) return;
+    const float4* xr = (const float4*)(x + (long)m * D);
+    const float4* w4 = (const float4*)w;
+    float s = 0.f;
+    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+        float4 v = xr[i];
+        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    s = block_sum(s, red);
+    float rs = rsqrtf(s / D + eps);
+    if (blockIdx.x == 0) {
+        f16* o = out + (long)m * D;
+        for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+            float4 v = xr[i], g = w4[i];
+            o[4 * i] = f2h(v.x * rs * g.x);
+            o[4 * i + 1] = f2h(v.y * rs * g.y);
+            o[4 * i + 2] = f2h(v.z * rs * g.z);
+            o[4 * i + 3] = f2h(v.w * rs * g.w);
+        }
+        return;
+    }
+    int row = (blockIdx.x - 1) * 4;
+    int j = row / r;
+    if (j >= njobs) return;
+    row %= r;
+    const Job& J = jobs.j[j];
+    const bf16* A = (const bf16*)J.W;
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int c = threadIdx.x; c < D / 8; c += blockDim.x) {
+        float4 xa = xr[2 * c], xb = xr[2 * c + 1], wa = w4[2 * c], wb = w4[2 * c + 1];
+        float xv[8] = {h2f(f2h(xa.x * rs * wa.x)), h2f(f2h(xa.y * rs * wa.y)), h2f(f2h(xa.z * rs * wa.z)),
+                       h2f(f2h(xa.w * rs * wa.w)), h2f(f2h(xb.x * rs * wb.x)), h2f(f2h(xb.y * rs * wb.y)),
+                       h2f(f2h(xb.z * rs * wb.z)), h2f(f2h(xb.w * rs * wb.w))};
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            uint4 av = __ldg((const uint4*)(A + (long)(row + q) * D + (long)c * 8));
+            const u32* as = (const u32*)&av;
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                acc[q] += __uint_as_float(as[i] << 16) * xv[2 * i];
+                acc[q] += __uint_as_float(as[i] & 0xffff0000u) * xv[2 * i + 1];
+            }
+        }
+    }
+    int lane = threadIdx.x & 31, wp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        float v = warp_sum(acc[q]);
+        if (lane == 0) part[q][wp] = v;
+    }
+    __syncthreads();
+    if (threadIdx.x < 4) {
+        float t = 0.f;
+        for (int k = 0; k < warps; k++) t += part[threadIdx.x][k];
+        J.y[(long)m * r + row + threadIdx.x] = t;
+    }
+}
+
 // bf16 weights [rows, in]: 8 elements per 16 bytes, float32 products.
 template <int MMAX, int ROWS>
 __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {

@@ -134,6 +134,7 @@ type options struct {
 	lr, alpha, dropout, wd, clip, warmup                                         float64
 	seed                                                                         int64
 	full, resume, skipBad, maskLoss, oneProgram, doubleQuant, bf16MLP            bool
+	doubleQuantSet, bf16MLPSet                                                   bool // given on the command line (else chosen by storage)
 }
 
 // schemas are the generated packages -mask-loss knows, by name (as in
@@ -169,7 +170,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.steps, "steps", 0, "optimizer steps (0: -epochs passes over the train split)")
 	fs.IntVar(&o.epochs, "epochs", 1, "passes over the train split when -steps is 0")
 	fs.StringVar(&o.quant, "quant", "", "base storage: nf4 (bf16 compute, the default for LoRA), bf16, f32 (the only choice with -full)")
-	fs.BoolVar(&o.doubleQuant, "double-quant", false, "with nf4: quantize the absmax values too (int8, a scale per 256), 0.3 GB less for 7B")
+	fs.BoolVar(&o.doubleQuant, "double-quant", false, "with nf4: quantize the absmax values too (int8, a scale per 256), 0.3 GB less for 7B (default: on with nf4, as QLoRA does)")
 	fs.BoolVar(&o.full, "full", false, "full-parameter training (float32) instead of LoRA")
 	fs.IntVar(&o.r, "r", 64, "LoRA rank")
 	fs.Float64Var(&o.alpha, "alpha", 16, "LoRA alpha (scale alpha/r)")
@@ -192,7 +193,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
 	fs.BoolVar(&o.maskLoss, "mask-loss", false, "restrict the softmax of completion positions to the tokens the schema allows there (see -schema)")
 	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package whose token masks -mask-loss applies: "+strings.Join(schemaNames(), ", "))
-	fs.BoolVar(&o.bf16MLP, "bf16-mlp", false, "keep the MLP's largest activations in bf16 (a bf16 or NF4 base), as transformers does: less memory")
+	fs.BoolVar(&o.bf16MLP, "bf16-mlp", false, "keep the MLP's largest activations in bf16 (a bf16 or NF4 base), as transformers does: less memory (default: on with a bf16 or NF4 base)")
 	fs.BoolVar(&o.oneProgram, "one-program", false, "run each micro-batch as one program (autodiff keeps every layer's activations: fast, much memory) instead of layer by layer with recomputation")
 	fs.StringVar(&o.saveInputs, "save-inputs", "", "dtype of the layer inputs kept for the backward pass: f32, bf16 (default: bf16 when the base computes in bf16, else f32)")
 	fs.IntVar(&o.bench, "bench", 0, "benchmark: N timed optimizer steps (after one untimed, compiling step) on random tokens of -batch × -max-len, no -data or -o; prints tokens/s and the device-memory estimate as JSON")
@@ -203,6 +204,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitFailure
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	o.doubleQuantSet, o.bf16MLPSet = set["double-quant"], set["bf16-mlp"]
 	if err := run(o, fs.Args(), stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "train:", err)
 		var ee *exitError
@@ -440,6 +444,14 @@ func storage(o *options) (dtypes.DType, model.Quant, error) {
 	}
 	if o.full && (dtype != dtypes.Float32 || quant != model.Dense) {
 		return 0, "", usage("-full trains float32 weights: -quant f32 (or none)")
+	}
+	// unless given, both are on where they apply: they take the 7B
+	// recipe (batch 4 × 1024) under 10 GB without losing speed
+	if !o.doubleQuantSet {
+		o.doubleQuant = quant == model.NF4
+	}
+	if !o.bf16MLPSet {
+		o.bf16MLP = dtype == dtypes.BFloat16
 	}
 	if o.doubleQuant && quant != model.NF4 {
 		return 0, "", usage("-double-quant needs -quant nf4")

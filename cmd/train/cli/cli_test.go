@@ -233,12 +233,13 @@ func TestBench(t *testing.T) {
 			t.Errorf("path %s, want %s", res.Path, want)
 		}
 	}
-	// -double-quant stores the NF4 absmax values in fewer bytes
+	// -double-quant (the default with nf4) stores the NF4 absmax values
+	// in fewer bytes
 	base := map[bool]int64{}
 	for _, dq := range []bool{false, true} {
 		args := []string{"-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4"}
-		if dq {
-			args = append(args, "-double-quant")
+		if !dq {
+			args = append(args, "-double-quant=false")
 		}
 		code, stdout, stderr := runCmd(t, args...)
 		var res BenchResult
