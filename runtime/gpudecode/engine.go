@@ -459,8 +459,10 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
-// multiple of 4); false keeps them separate launches.
-var FuseNorm = true
+// multiple of 4), saving two launches per layer. Off by default: it was
+// written after the last GPU session of 2026-12-06 and has not run on a
+// GPU yet (try it with gpubench -fuse-norm and the engine tests).
+var FuseNorm = false
 
 // normed queues xn = RMSNorm(x)·w and, when it can, the LoRA A products
 // of the projections prs that read xn; it reports whether it did them.

@@ -61,27 +61,33 @@ type BenchResult struct {
 	DeviceUsedBytes   int64  `json:"device_used_bytes,omitempty"`
 }
 
-// newBenchBackend is the backend of -bench. On XLA with a CUDA driver it
-// asks XLA's allocator to grow on demand instead of reserving most of the
-// GPU up front, so that the memory in use measures the run's peak; it
-// returns the CUDA context to read it from (nil elsewhere).
-func newBenchBackend(name string) (backends.Backend, *cuda.Context, error) {
+// newBenchBackend is the backend of -bench. With measure (-measure-memory)
+// on XLA with a CUDA driver it asks XLA's allocator to grow on demand
+// instead of reserving most of the GPU up front, so that the memory in use
+// measures the run's peak, and returns the CUDA context to read it from;
+// else (or when that fails, said on stderr) the usual backend and nil.
+func newBenchBackend(name string, measure bool, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
 	plugin, ok := strings.CutPrefix(name, "xla:")
-	if !ok || strings.Contains(plugin, "cpu") || cuda.Available() != nil {
+	if !measure || !ok || strings.Contains(plugin, "cpu") || cuda.Available() != nil {
+		if measure {
+			fmt.Fprintln(stderr, "train -bench: -measure-memory needs the XLA CUDA backend and the CUDA driver: not measured")
+		}
 		b, err := model.NewBackend(name)
 		return b, nil, err
 	}
 	b, err := xla.NewWithOptions(plugin, pjrt.NamedValuesMap{"preallocate": false})
 	if err != nil {
-		return nil, nil, fmt.Errorf("backend %q: %w", name, err)
+		fmt.Fprintf(stderr, "train -bench: -measure-memory: %v: not measured\n", err)
+		b, err := model.NewBackend(name)
+		return b, nil, err
 	}
 	ctx, err := cuda.Open(0)
 	if err != nil {
-		b.Finalize()
-		return nil, nil, err
+		fmt.Fprintf(stderr, "train -bench: -measure-memory: %v: not measured\n", err)
+		return b, nil, nil
 	}
 	return b, ctx, nil
 }
@@ -113,7 +119,7 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, ctx, err := newBenchBackend(o.backend)
+	backend, ctx, err := newBenchBackend(o.backend, o.measureMemory, stderr)
 	if err != nil {
 		return err
 	}

@@ -251,6 +251,12 @@ func TestBench(t *testing.T) {
 	if !(base[true] < base[false]) {
 		t.Errorf("base bytes %d with -double-quant, %d without", base[true], base[false])
 	}
+	// on the CPU, -measure-memory says it cannot measure and runs anyway
+	code, stdout, stderr := runCmd(t, "-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4", "-measure-memory")
+	var res BenchResult
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil || !strings.Contains(stderr, "not measured") || res.MeasuredPeakBytes != 0 {
+		t.Errorf("-measure-memory on the CPU: exit %d, measured %d, stderr %s", code, res.MeasuredPeakBytes, stderr)
+	}
 	if code, _, stderr := runCmd(t, "-bench", "1", "-mask-loss"); code != ExitFailure || !strings.Contains(stderr, "no -mask-loss") {
 		t.Errorf("-bench -mask-loss: exit %d, %s", code, stderr)
 	}
