@@ -26,7 +26,7 @@ var nvrtc struct {
 // nvrtcCandidates are where NVRTC is looked for: the CUDA toolkit and the
 // pip wheels of PyTorch/JAX environments (CUDA 13, then 12).
 func nvrtcCandidates() []string {
-	names := []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"}
+	names := []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"}
 	var out []string
 	for _, dir := range []string{"/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"} {
 		for _, n := range names {
@@ -100,11 +100,22 @@ func (c *Context) Arch() (string, error) {
 // for the context's device and loads it. name labels the source in
 // errors; opts are extra NVRTC options (such as "-DFOO=1").
 func (c *Context) Compile(name, src string, opts ...string) (*Module, error) {
-	if err := loadNVRTC(); err != nil {
-		return nil, err
-	}
 	arch, err := c.Arch()
 	if err != nil {
+		return nil, err
+	}
+	bin, err := CompileCUBIN(name, src, arch, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return c.LoadModule(bin)
+}
+
+// CompileCUBIN compiles CUDA C source with NVRTC for a GPU architecture
+// (such as "sm_90") and returns the machine code. It needs NVRTC but no
+// GPU or driver, so machines without a GPU can check the source.
+func CompileCUBIN(name, src, arch string, opts ...string) ([]byte, error) {
+	if err := loadNVRTC(); err != nil {
 		return nil, err
 	}
 	var prog uintptr
@@ -136,5 +147,5 @@ func (c *Context) Compile(name, src string, opts ...string) (*Module, error) {
 	}
 	bin := make([]byte, n)
 	nvrtc.cubin(prog, unsafe.Pointer(&bin[0]))
-	return c.LoadModule(bin)
+	return bin, nil
 }

@@ -356,9 +356,13 @@ var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m4", "ge
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
+// kernelOptions are the NVRTC options of kernels.cu.
+func kernelOptions() []string {
+	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows)}
+}
+
 func (e *Engine) compile() error {
-	mod, err := e.ctx.Compile("kernels.cu", kernelSource,
-		fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows))
+	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions()...)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 package gpudecode
 
 import (
-	"encoding/binary"
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -14,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
 	"github.com/schemac-dev/schemac/gen/userprofile"
+	"github.com/schemac-dev/schemac/internal/fixtures"
 	"github.com/schemac-dev/schemac/runtime/cuda"
 	"github.com/schemac-dev/schemac/runtime/model"
 	"github.com/schemac-dev/schemac/runtime/safetensors"
@@ -80,48 +81,7 @@ func tinyModel(t *testing.T, b backends.Backend, quant model.Quant, lora bool) *
 	return m
 }
 
-type reference struct{ f *safetensors.File }
-
-func openReference(t *testing.T) *reference {
-	t.Helper()
-	f, err := safetensors.Open(filepath.Join(fixtureDir, "reference.safetensors"))
-	if err != nil {
-		t.Skipf("fixture absent: %v", err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return &reference{f}
-}
-
-func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
-
-func (r *reference) floats(t *testing.T, name string) []float32 {
-	t.Helper()
-	tn, err := r.f.Tensor(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := tn.Float32s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func (r *reference) ints(t *testing.T, name string) []int32 {
-	t.Helper()
-	tn, err := r.f.Tensor(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tn.DType != safetensors.I64 {
-		t.Fatalf("%s: dtype %s", name, tn.DType)
-	}
-	out := make([]int32, len(tn.Data)/8)
-	for i := range out {
-		out[i] = int32(binary.LittleEndian.Uint64(tn.Data[8*i:]))
-	}
-	return out
-}
+func openReference(t *testing.T) *fixtures.Reference { return fixtures.OpenReference(t, fixtureDir) }
 
 func maxAbsDiff(a, b []float32) float64 {
 	d := 0.0
@@ -168,17 +128,18 @@ func TestEngineMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer e.Close()
-			for p := 0; ref.has(fmt.Sprintf("%sp%d.prompt", tc.prefix, p)); p++ {
+			for p := 0; ref.Has(fmt.Sprintf("%sp%d.prompt", tc.prefix, p)); p++ {
 				pre := fmt.Sprintf("%sp%d.", tc.prefix, p)
-				prompt := ref.ints(t, pre+"prompt")
-				want := ref.ints(t, pre+"greedy")
+				prompt := ref.Ints(t, pre+"prompt")
+				want := ref.Ints(t, pre+"greedy")
 				logits := make([]float32, m.Config.VocabSize)
 				if tc.quant == model.Dense {
 					tok, err := e.Step(prompt, 0, -1, true, logits)
 					if err != nil {
 						t.Fatal(err)
 					}
-					d := maxAbsDiff(logits, ref.floats(t, pre+"logits_last"))
+					wantLogits, _ := ref.Floats(t, pre+"logits_last")
+					d := maxAbsDiff(logits, wantLogits)
 					m.Stepper = e
 					got, err := m.Generate(prompt, len(want), model.Sampling{}, 64)
 					m.Stepper = nil
@@ -315,5 +276,28 @@ func TestNewRefuses(t *testing.T) {
 		}
 		m.Finalize()
 		w.Finalize()
+	}
+}
+
+// TestKernelsCompile compiles kernels.cu with NVRTC for Hopper (no GPU
+// needed; skipped where NVRTC is not installed) and finds every kernel the
+// engine looks up in the machine code.
+func TestKernelsCompile(t *testing.T) {
+	saved := [2]int{NF4Rows, BF16Rows}
+	defer func() { NF4Rows, BF16Rows = saved[0], saved[1] }()
+	for _, rows := range [][2]int{saved, {8, 2}} {
+		NF4Rows, BF16Rows = rows[0], rows[1]
+		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions()...)
+		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
+			t.Skipf("no NVRTC here: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range kernelNames {
+			if !bytes.Contains(bin, []byte(name+"\x00")) {
+				t.Errorf("rows %v: kernel %s missing from the machine code", rows, name)
+			}
+		}
 	}
 }

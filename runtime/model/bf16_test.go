@@ -43,8 +43,8 @@ func TestForwardBF16(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Finalize()
-	prompt := ref.ints(t, "p0.prompt")
-	last, _ := ref.floats(t, "p0.logits_last")
+	prompt := ref.Ints(t, "p0.prompt")
+	last, _ := ref.Floats(t, "p0.logits_last")
 	logits, err := m.Forward(prompt)
 	if err != nil {
 		t.Fatal(err)

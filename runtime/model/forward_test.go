@@ -31,23 +31,23 @@ func TestForwardMatchesReference(t *testing.T) {
 		m := loadTiny(t, variant.dir, variant.tweak)
 		for p := 0; ; p++ {
 			pre := fmt.Sprintf("%sp%d.", variant.prefix, p)
-			if !ref.has(pre + "prompt") {
+			if !ref.Has(pre + "prompt") {
 				break
 			}
 			t.Run(pre, func(t *testing.T) {
 				start := time.Now()
-				prompt := ref.ints(t, pre+"prompt")
+				prompt := ref.Ints(t, pre+"prompt")
 				logits, err := m.Forward(prompt)
 				if err != nil {
 					t.Fatal(err)
 				}
-				last, _ := ref.floats(t, pre+"logits_last")
+				last, _ := ref.Floats(t, pre+"logits_last")
 				if d, at := maxAbsDiff(logits[len(logits)-1], last); d > logitTol {
 					t.Errorf("last logits: max |diff| %g at token %d (ours %g, reference %g)", d, at, logits[len(logits)-1][at], last[at])
 				}
-				topIDs := ref.ints(t, pre+"topk_ids")
-				topVals, shape := ref.floats(t, pre+"topk_values")
-				lse, _ := ref.floats(t, pre+"logsumexp")
+				topIDs := ref.Ints(t, pre+"topk_ids")
+				topVals, shape := ref.Floats(t, pre+"topk_values")
+				lse, _ := ref.Floats(t, pre+"logsumexp")
 				k := shape[1]
 				worst := 0.0
 				for i := range prompt {
@@ -64,7 +64,7 @@ func TestForwardMatchesReference(t *testing.T) {
 				if worst > logitTol {
 					t.Errorf("per-position top-%d logits / logsumexp: max |diff| %g > %g", k, worst, logitTol)
 				}
-				want := ref.ints(t, pre+"greedy")
+				want := ref.Ints(t, pre+"greedy")
 				got, err := greedyByForward(m, prompt, len(want))
 				if err != nil {
 					t.Fatal(err)

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 
+	"github.com/schemac-dev/schemac/internal/fixtures"
 	"github.com/schemac-dev/schemac/runtime/safetensors"
 )
 
@@ -48,53 +48,9 @@ var testBackend = sync.OnceValue(func() backends.Backend {
 	return b
 })
 
-// reference is testdata/fixtures/reference.safetensors.
-type reference struct{ f *safetensors.File }
-
-func openReference(t *testing.T) *reference {
-	t.Helper()
-	p := filepath.Join(fixtureDir, "reference.safetensors")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture absent (%v): run testdata/fixtures/make_reference.py", err)
-	}
-	f, err := safetensors.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return &reference{f}
-}
-
-func (r *reference) has(name string) bool { _, ok := r.f.Info(name); return ok }
-
-func (r *reference) floats(t *testing.T, name string) ([]float32, []int) {
-	t.Helper()
-	tn, err := r.f.Tensor(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := tn.Float32s()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v, tn.Shape
-}
-
-func (r *reference) ints(t *testing.T, name string) []int32 {
-	t.Helper()
-	tn, err := r.f.Tensor(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tn.DType != safetensors.I64 {
-		t.Fatalf("%s: dtype %s", name, tn.DType)
-	}
-	out := make([]int32, len(tn.Data)/8)
-	for i := range out {
-		out[i] = int32(binary.LittleEndian.Uint64(tn.Data[8*i:]))
-	}
-	return out
-}
+// openReference opens testdata/fixtures/reference.safetensors (the test
+// skips when it is absent).
+func openReference(t *testing.T) *fixtures.Reference { return fixtures.OpenReference(t, fixtureDir) }
 
 // loadTiny loads a fixture checkpoint (tiny-mistral, tiny-llama) as
 // float32 weights.

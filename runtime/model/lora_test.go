@@ -61,21 +61,21 @@ func TestLoRAMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Finalize()
-			for p := 0; ref.has(fmt.Sprintf("lora.p%d.prompt", p)); p++ {
+			for p := 0; ref.Has(fmt.Sprintf("lora.p%d.prompt", p)); p++ {
 				pre := fmt.Sprintf("lora.p%d.", p)
-				prompt := ref.ints(t, pre+"prompt")
+				prompt := ref.Ints(t, pre+"prompt")
 				logits, err := m.Forward(prompt)
 				if err != nil {
 					t.Fatal(err)
 				}
-				last, _ := ref.floats(t, pre+"logits_last")
+				last, _ := ref.Floats(t, pre+"logits_last")
 				d, at := maxAbsDiff(logits[len(prompt)-1], last)
 				if d > logitTol {
 					t.Errorf("%s last logits: max |diff| %g at %d", pre, d, at)
 				}
-				base, _ := ref.floats(t, fmt.Sprintf("p%d.logits_last", p))
+				base, _ := ref.Floats(t, fmt.Sprintf("p%d.logits_last", p))
 				moved, _ := maxAbsDiff(base, last)
-				want := ref.ints(t, pre+"greedy")
+				want := ref.Ints(t, pre+"greedy")
 				got, err := m.Generate(prompt, len(want), Sampling{}, 32)
 				if err != nil {
 					t.Fatal(err)
@@ -163,7 +163,7 @@ func TestNF4Model(t *testing.T) {
 		return m
 	}
 	quant, host := load(set, NF4), load(roundTrip, Dense)
-	prompt := ref.ints(t, "p0.prompt")
+	prompt := ref.Ints(t, "p0.prompt")
 	a, err := quant.Forward(prompt)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestNF4Model(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	last, _ := ref.floats(t, "p0.logits_last")
+	last, _ := ref.Floats(t, "p0.logits_last")
 	d, _ := maxAbsDiff(a[len(prompt)-1], b[len(prompt)-1])
 	e, _ := maxAbsDiff(a[len(prompt)-1], last)
 	t.Logf("NF4 in the graph vs host dequantization: %.2g; NF4 vs bf16 reference: %.2g; %d → %d weight bytes", d, e, host.Weights.Bytes(), quant.Weights.Bytes())
@@ -302,7 +302,7 @@ func TestNF4DoubleQuant(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer host.Finalize()
-	prompt := ref.ints(t, "p0.prompt")
+	prompt := ref.Ints(t, "p0.prompt")
 	want, err := host.Forward(prompt)
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +383,7 @@ func TestRandomAdapter(t *testing.T) {
 			t.Fatalf("%s: the same seed gave other factors", mod)
 		}
 	}
-	prompt := ref.ints(t, "p0.prompt")
+	prompt := ref.Ints(t, "p0.prompt")
 	base, err := m.Forward(prompt)
 	if err != nil {
 		t.Fatal(err)

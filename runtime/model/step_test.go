@@ -16,12 +16,12 @@ func TestStepMatchesReference(t *testing.T) {
 	ref := openReference(t)
 	for _, variant := range []struct{ prefix, dir string }{{"", "tiny-mistral"}, {"llama.", "tiny-llama"}} {
 		m := loadTiny(t, variant.dir, nil)
-		for p := 0; ref.has(fmt.Sprintf("%sp%d.prompt", variant.prefix, p)); p++ {
+		for p := 0; ref.Has(fmt.Sprintf("%sp%d.prompt", variant.prefix, p)); p++ {
 			pre := fmt.Sprintf("%sp%d.", variant.prefix, p)
 			t.Run(pre, func(t *testing.T) {
 				start := time.Now()
-				prompt := ref.ints(t, pre+"prompt")
-				want := ref.ints(t, pre+"greedy")
+				prompt := ref.Ints(t, pre+"prompt")
+				want := ref.Ints(t, pre+"greedy")
 				c, err := m.NewCache(32)
 				if err != nil {
 					t.Fatal(err)
@@ -31,7 +31,7 @@ func TestStepMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				last, _ := ref.floats(t, pre+"logits_last")
+				last, _ := ref.Floats(t, pre+"logits_last")
 				if d, at := maxAbsDiff(logits, last); d > logitTol {
 					t.Errorf("logits after the prompt: max |diff| %g at %d", d, at)
 				}
@@ -58,7 +58,7 @@ func TestStepMatchesReference(t *testing.T) {
 func TestStepChunks(t *testing.T) {
 	ref := openReference(t)
 	m := loadTiny(t, "tiny-mistral", nil)
-	seq := append(ref.ints(t, "p0.prompt"), ref.ints(t, "p0.greedy")...) // 26 tokens: window 8 slides
+	seq := append(ref.Ints(t, "p0.prompt"), ref.Ints(t, "p0.greedy")...) // 26 tokens: window 8 slides
 	full, err := m.Forward(seq)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestSample(t *testing.T) {
 func TestSampledDecodeIsSeeded(t *testing.T) {
 	ref := openReference(t)
 	m := loadTiny(t, "tiny-llama", nil)
-	prompt := ref.ints(t, "llama.p0.prompt")
+	prompt := ref.Ints(t, "llama.p0.prompt")
 	s := Sampling{Temperature: 1.5, TopP: 0.9, Seed: 7}
 	a, err := m.Generate(prompt, 12, s, 0)
 	if err != nil {
@@ -169,7 +169,7 @@ func TestSampledDecodeIsSeeded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := ref.ints(t, "llama.p0.greedy"); fmt.Sprint(greedy) != fmt.Sprint(want) {
+	if want := ref.Ints(t, "llama.p0.greedy"); fmt.Sprint(greedy) != fmt.Sprint(want) {
 		t.Errorf("greedy Generate %v, reference %v", greedy, want)
 	}
 }
@@ -180,7 +180,7 @@ func TestSampledDecodeIsSeeded(t *testing.T) {
 // count the step it dropped.
 func TestGenerateStopsAtEOS(t *testing.T) {
 	ref := openReference(t)
-	prompt, want := ref.ints(t, "p0.prompt"), ref.ints(t, "p0.greedy")
+	prompt, want := ref.Ints(t, "p0.prompt"), ref.Ints(t, "p0.greedy")
 	eos := want[2]
 	if eos == want[0] || eos == want[1] {
 		t.Skip("the fixture's greedy tokens repeat early")
@@ -255,7 +255,7 @@ func TestCompileNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Finalize()
-	prompt := ref.ints(t, "p0.prompt")
+	prompt := ref.Ints(t, "p0.prompt")
 	next, _, err := c.Step(prompt, Sampling{}, false) // first shape: the prompt's bucket
 	if err != nil {
 		t.Fatal(err)

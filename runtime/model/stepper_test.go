@@ -57,7 +57,7 @@ func TestStepperDrivesDecoding(t *testing.T) {
 	ref := openReference(t)
 	m := loadTiny(t, "tiny-mistral", nil)
 	inner := loadTiny(t, "tiny-mistral", nil)
-	prompt := ref.ints(t, "p0.prompt")
+	prompt := ref.Ints(t, "p0.prompt")
 	want, err := m.Generate(prompt, 8, Sampling{}, 32)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:staticcheck
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"github.com/schemac-dev/schemac/runtime/safetensors"
+	"github.com/schemac-dev/schemac/internal/fixtures"
 )
 
 func TestMain(m *testing.M) {
@@ -26,33 +26,9 @@ func TestMain(m *testing.M) {
 // packing, absmax and dequantized values with make_reference.py's NF4
 // (bitsandbytes' algorithm written out in torch): all must be equal.
 func TestReference(t *testing.T) {
-	p := filepath.Join("../../testdata/fixtures", "nf4_reference.safetensors")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture absent (%v): run testdata/fixtures/make_reference.py", err)
-	}
-	f, err := safetensors.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	floats := func(name string) ([]float32, []int) {
-		tn, err := f.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := tn.Float32s()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v, tn.Shape
-	}
-	raw := func(name string) []byte {
-		tn, err := f.Tensor(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tn.Data
-	}
+	ref := fixtures.Open(t, filepath.Join("../../testdata/fixtures", "nf4_reference.safetensors"))
+	floats := func(name string) ([]float32, []int) { return ref.Floats(t, name) }
+	raw := func(name string) []byte { return ref.Raw(t, name) }
 	code, _ := floats("code")
 	for i := range Code {
 		if code[i] != Code[i] {
