@@ -48,6 +48,8 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"missing weights", []string{"-model", t.TempDir()}, 2, "config.json"},
 		{"stray argument", []string{"-model", fixture, "extra"}, 1, "unexpected arguments"},
 		{"unknown backend", []string{"-model", fixture, "-tokenizer", tokPath, "-prompt", "x", "-backend", "nope"}, 2, `backend "nope"`},
+		{"bad engine", []string{"-model", fixture, "-engine", "tensorrt"}, 1, `-engine "tensorrt": auto, xla or cuda`},
+		{"cuda engine on the CPU", []string{"-model", fixture, "-tokenizer", tokPath, "-prompt", "x", "-engine", "cuda"}, 2, "-engine cuda: the backend is not XLA on a CUDA GPU"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
@@ -84,6 +86,9 @@ func TestExtract(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "forced") {
 		t.Errorf("no statistics on stderr: %q", stderr)
+	}
+	if !strings.Contains(stderr, "decode step: XLA programs (the backend is not XLA on a CUDA GPU)") {
+		t.Errorf("-engine auto on the CPU does not say which step it runs: %q", stderr)
 	}
 }
 
