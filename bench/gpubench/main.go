@@ -41,8 +41,9 @@ func main() {
 	bf16Rows := flag.Int("bf16-rows", gpudecode.BF16Rows, "rows per warp of the one-token bf16 kernel")
 	profile := flag.Bool("profile", false, "time each kernel of a one-token step")
 	fuseNorm := flag.Bool("fuse-norm", gpudecode.FuseNorm, "LoRA A products inside the RMSNorm launch")
+	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
 	flag.Parse()
-	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm = *nf4Rows, *bf16Rows, *fuseNorm
+	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
 	be, err := model.NewBackend("")
 	must(err)
 	cfg, err := model.NamedConfig(*name)

@@ -227,6 +227,9 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if w.DType != dtypes.BFloat16 {
 		return nil, fmt.Errorf("gpudecode: weights are %s: the CUDA engine needs bfloat16 (-quant bf16 or nf4)", w.DType)
 	}
+	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
+		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
+	}
 	if cfg.HeadDim%2 != 0 || cfg.HeadDim > 256 || cfg.NumHeads%cfg.NumKVHeads != 0 {
 		return nil, fmt.Errorf("gpudecode: head dim %d / heads %d / KV heads %d not supported", cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads)
 	}
@@ -352,7 +355,7 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
@@ -418,6 +421,9 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 	if kind == "small" {
 		name = "gemv_bf16_small"
 	}
+	if kind == "nf4" && NF4Decode != "lut" {
+		name += "_" + NF4Decode
+	}
 	if kind == "nf4" {
 		per = 32
 	}
@@ -460,6 +466,13 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 	}
 	return e.products(mm, kind, x, main...)
 }
+
+// NF4Decode is how the one-token NF4 product turns weight bytes into fp16
+// values: "lut" (shared-memory tables: measured, the default), "prmt"
+// (byte permutes on a table held in registers) or "mix" (half of each
+// chunk either way). prmt and mix were written after the last GPU session
+// of 2026-12-06 and have not run on a GPU yet (gpubench -nf4-decode).
+var NF4Decode = "lut"
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a

@@ -115,13 +115,22 @@ func TestEngineMatchesReference(t *testing.T) {
 		quant  model.Quant
 		lora   bool
 		prefix string
+		decode string // NF4Decode
+		fuse   bool   // FuseNorm
 	}{
-		{"bf16", model.Dense, false, ""},
-		{"bf16+lora", model.Dense, true, "lora."},
-		{"nf4", model.NF4, false, ""},
-		{"nf4+lora", model.NF4, true, "lora."},
+		{"bf16", model.Dense, false, "", "lut", false},
+		{"bf16+lora", model.Dense, true, "lora.", "lut", false},
+		{"nf4", model.NF4, false, "", "lut", false},
+		{"nf4+lora", model.NF4, true, "lora.", "lut", false},
+		// the variants not yet measured on a GPU
+		{"bf16+lora,fuse-norm", model.Dense, true, "lora.", "lut", true},
+		{"nf4,prmt", model.NF4, false, "", "prmt", false},
+		{"nf4+lora,mix,fuse-norm", model.NF4, true, "lora.", "mix", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			saved, savedFuse := NF4Decode, FuseNorm
+			NF4Decode, FuseNorm = tc.decode, tc.fuse
+			defer func() { NF4Decode, FuseNorm = saved, savedFuse }()
 			m := tinyModel(t, b, tc.quant, tc.lora)
 			e, err := New(m, 64)
 			if err != nil {

@@ -187,6 +187,52 @@ __constant__ float NF4_CODE[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526
                                    0.33791524171829224f, 0.44070982933044434f, 0.5626170039176941f,
                                    0.7229568362236328f, 1.0f};
 
+// Decoding NF4 bytes without shared memory: the low and the high bytes of
+// the 16 fp16 code values sit in eight registers (lb, hb: four values a
+// register) and prmt (byte permute) looks four nibbles up at once. A
+// selector nibble's bit 3 would ask prmt for sign replication, so
+// lookups take the low three bits from one of two registers and a third
+// prmt picks, by bit 3, the register each byte comes from.
+struct NF4Regs {
+    u32 lb[4], hb[4];
+};
+
+__device__ __forceinline__ u32 prmt(u32 a, u32 b, u32 s) {
+    u32 d;
+    asm("prmt.b32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(s));
+    return d;
+}
+
+__device__ __forceinline__ NF4Regs nf4_regs() {
+    NF4Regs t;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        t.lb[k] = 0;
+        t.hb[k] = 0;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            u32 h = f2h(NF4_CODE[4 * k + i]);
+            t.lb[k] |= (h & 0xffu) << (8 * i);
+            t.hb[k] |= (h >> 8) << (8 * i);
+        }
+    }
+    return t;
+}
+
+// decode_prmt writes the fp16 pairs of the four bytes of w (pair k: the
+// high nibble's value in the low half, as the shared-memory table has it).
+__device__ __forceinline__ void decode_prmt(u32 w, const NF4Regs& t, u32* out) {
+    u32 w7 = w & 0x77777777u, w8 = ((w >> 1) & 0x44444444u) | 0x32103210u;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        u32 s7 = w7 >> (16 * half), s8 = w8 >> (16 * half);
+        u32 L = prmt(prmt(t.lb[0], t.lb[1], s7), prmt(t.lb[2], t.lb[3], s7), s8);
+        u32 H = prmt(prmt(t.hb[0], t.hb[1], s7), prmt(t.hb[2], t.hb[3], s7), s8);
+        out[2 * half] = prmt(L, H, 0x4051);      // byte 0: nibbles 1 (high), 0 (low)
+        out[2 * half + 1] = prmt(L, H, 0x6273);  // byte 1: nibbles 3, 2
+    }
+}
+
 // NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
 // absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
 // lookups in 16-entry tables that sit in different shared-memory banks
@@ -194,7 +240,11 @@ __constant__ float NF4_CODE[16] = {-1.0f, -0.6961928009986877f, -0.5250730514526
 // low nibble's in the high half), so a warp's lookups never conflict.
 // Products are summed in fp16 pairs over 32 elements (half an absmax
 // block), then scaled and accumulated in float32.
-template <int MMAX, int ROWS>
+// DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
+// for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
+// 8 and prmt for the last 8 (the two use different units of the
+// multiprocessor, which then share the work).
+template <int MMAX, int ROWS, int DECODE = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     const Job& J = jobs.j[blockIdx.y];
     int row0 = blockIdx.x * ROWS;
@@ -219,6 +269,8 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
         u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
         lut[threadIdx.x] = threadIdx.x < 16 ? h : h << 16;
     }
+    NF4Regs regs;
+    if (DECODE != 0) regs = nf4_regs();
     __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -234,6 +286,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
             const u32* ww = (const u32*)&wv[q];
 #pragma unroll
             for (int j = 0; j < 16; j++) {
+                if (DECODE == 1 || (DECODE == 2 && j >= 8)) {
+                    if ((j & 3) == 0) decode_prmt(ww[j >> 2], regs, &wd[q][j]);
+                    continue;
+                }
                 u32 b = (ww[j >> 2] >> (8 * (j & 3))) & 0xffu;
                 wd[q][j] = lut[b >> 4] | lut[16 + (b & 15)];
             }
@@ -383,11 +439,13 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
     finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
 }
 
-#define GEMV(KIND, NAME, MMAX, ROWS)                                                                        \
+#define GEMV(KIND, NAME, MMAX, ROWS, ...)                                                                   \
     extern "C" __global__ void NAME(const Params* P, const Jobs jobs, const f16* x, int r, float scale) { \
-        gemv_##KIND<MMAX, ROWS>(P, jobs, x, r, scale);                                                      \
+        gemv_##KIND<MMAX, ROWS, ##__VA_ARGS__>(P, jobs, x, r, scale);                                       \
     }
 GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
+GEMV(nf4, gemv_nf4_m1_prmt, 1, NF4_ROWS, 1)
+GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
 GEMV(nf4, gemv_nf4_m4, 4, 4)
 GEMV(nf4, gemv_nf4_m16, 16, 2)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
