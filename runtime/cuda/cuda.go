@@ -76,6 +76,9 @@ var driver struct {
 	cuMemHostAlloc            func(p *unsafe.Pointer, size uint64, flags uint32) Result
 	cuModuleUnload            func(m handle) Result
 	cuDevicePrimaryCtxRelease func(dev int32) Result
+	cuMemFreeHost             func(p unsafe.Pointer) Result
+	cuStreamDestroy           func(s handle) Result
+	cuEventDestroy            func(e handle) Result
 }
 
 func loadDriver() error {
@@ -109,6 +112,9 @@ func loadDriver() error {
 			{&driver.cuMemHostAlloc, "cuMemHostAlloc"},
 			{&driver.cuModuleLoadData, "cuModuleLoadData"},
 			{&driver.cuModuleUnload, "cuModuleUnload"},
+			{&driver.cuMemFreeHost, "cuMemFreeHost"},
+			{&driver.cuStreamDestroy, "cuStreamDestroy_v2"},
+			{&driver.cuEventDestroy, "cuEventDestroy_v2"},
 			{&driver.cuModuleGetFunction, "cuModuleGetFunction"},
 			{&driver.cuFuncSetAttribute, "cuFuncSetAttribute"},
 			{&driver.cuLaunchKernel, "cuLaunchKernel"},
@@ -318,8 +324,7 @@ func (c *Context) Free(p Ptr) error {
 }
 
 // HostAlloc allocates n bytes of page-locked host memory (for
-// asynchronous copies); it is never freed (use it for long-lived
-// buffers).
+// asynchronous copies); FreeHost frees it.
 func (c *Context) HostAlloc(n int) ([]byte, error) {
 	var p unsafe.Pointer
 	err := c.Do(func() error { return check("cuMemHostAlloc", driver.cuMemHostAlloc(&p, uint64(n), 0)) })
@@ -327,6 +332,20 @@ func (c *Context) HostAlloc(n int) ([]byte, error) {
 		return nil, err
 	}
 	return unsafe.Slice((*byte)(p), n), nil
+}
+
+// FreeHost frees memory from HostAlloc.
+func (c *Context) FreeHost(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return c.Do(func() error { return check("cuMemFreeHost", driver.cuMemFreeHost(unsafe.Pointer(&b[0]))) })
+}
+
+// Close releases the context's hold on the device's primary context
+// (XLA holds its own).
+func (c *Context) Close() error {
+	return check("cuDevicePrimaryCtxRelease", driver.cuDevicePrimaryCtxRelease(c.Device))
 }
 
 // bytesOf views a slice of fixed-size values as bytes.

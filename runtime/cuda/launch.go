@@ -26,6 +26,11 @@ func (s *Stream) Synchronize() error {
 	return s.c.Do(func() error { return check("cuStreamSynchronize", driver.cuStreamSynchronize(s.s)) })
 }
 
+// Destroy frees the stream (after its work).
+func (s *Stream) Destroy() error {
+	return s.c.Do(func() error { return check("cuStreamDestroy", driver.cuStreamDestroy(s.s)) })
+}
+
 // CopyInAsync queues a copy of host memory to the device. src must stay
 // valid and unchanged until the copy has run (use page-locked memory from
 // HostAlloc to make it truly asynchronous).
@@ -74,6 +79,11 @@ func (c *Context) LoadModule(image []byte) (*Module, error) {
 	m := &Module{c: c}
 	err := c.Do(func() error { return check("cuModuleLoadData", driver.cuModuleLoadData(&m.m, unsafe.Pointer(&img[0]))) })
 	return m, err
+}
+
+// Unload frees the module; its kernels must not run afterwards.
+func (m *Module) Unload() error {
+	return m.c.Do(func() error { return check("cuModuleUnload", driver.cuModuleUnload(m.m)) })
 }
 
 // Func is a kernel of a module.
@@ -219,6 +229,11 @@ func (c *Context) NewEvent() (*Event, error) {
 	e := &Event{c: c}
 	err := c.Do(func() error { return check("cuEventCreate", driver.cuEventCreate(&e.e, 0)) })
 	return e, err
+}
+
+// Destroy frees the event.
+func (e *Event) Destroy() error {
+	return e.c.Do(func() error { return check("cuEventDestroy", driver.cuEventDestroy(e.e)) })
 }
 
 // Record queues the event on s.

@@ -258,14 +258,17 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 		return nil, err
 	}
 	if err := e.ctx.Synchronize(); err != nil { // XLA may still be writing the weights
+		e.Close()
 		return nil, err
 	}
 	if e.norm, err = e.weightPtr("model.norm.weight", dtypes.Float32, cfg.HiddenSize); err != nil {
+		e.Close()
 		return nil, err
 	}
 	if cfg.TieWordEmbeddings {
 		e.head = e.embed
 	} else if e.head, err = e.weightPtr("lm_head.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
+		e.Close()
 		return nil, err
 	}
 	if err := e.allocate(); err != nil {
@@ -579,13 +582,32 @@ func (e *Engine) record() error {
 
 // Close frees the engine's device memory (not the model's weights).
 func (e *Engine) Close() {
-	for _, g := range e.graphs {
+	if e.ctx == nil {
+		return
+	}
+	if e.stream != nil {
+		_ = e.stream.Synchronize()
+	}
+	for i, g := range e.graphs {
 		g.Destroy()
+		e.graphs[i] = nil
 	}
 	for _, p := range e.allocs {
 		_ = e.ctx.Free(p)
 	}
 	e.allocs = nil
+	if e.stream != nil {
+		_ = e.stream.Destroy()
+		e.stream = nil
+	}
+	if e.mod != nil {
+		_ = e.mod.Unload()
+		e.mod = nil
+	}
+	_ = e.ctx.FreeHost(e.host)
+	e.host = nil
+	_ = e.ctx.Close()
+	e.ctx = nil
 }
 
 // CacheLen is the number of positions of the engine's KV cache.
@@ -666,10 +688,12 @@ func (e *Engine) TimeGraph(mm, reps int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	defer start.Destroy()
 	end, err := e.ctx.NewEvent()
 	if err != nil {
 		return 0, err
 	}
+	defer end.Destroy()
 	if err := start.Record(e.stream); err != nil {
 		return 0, err
 	}
@@ -737,6 +761,11 @@ func (e *Engine) Profile(mm int) (ms map[string]float64, count map[string]int, e
 	}
 	ms, count = map[string]float64{}, map[string]int{}
 	evs := append(e.prof.events, end)
+	defer func() {
+		for _, ev := range evs {
+			_ = ev.Destroy()
+		}
+	}()
 	for i, l := range e.prof.labels {
 		d, err := cuda.Elapsed(evs[i], evs[i+1])
 		if err != nil {

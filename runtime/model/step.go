@@ -55,7 +55,8 @@ type Cache struct {
 	rng    *tensors.Tensor // sampling state, on the device
 	model  *Model
 
-	hostRNG *rand.Rand // sampling state of a Stepper's cache (stepper.go)
+	hostRNG    *rand.Rand // sampling state of a Stepper's cache (stepper.go)
+	hostLogits []float32  // its logits, when only the sampler reads them
 }
 
 // Sampling chooses the next token. Temperature 0 is greedy (argmax); else

@@ -31,8 +31,14 @@ func (c *Cache) stepperStep(tokens []int32, s Sampling, row int32, eosOK, wantLo
 		return 0, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, len(tokens), c.MaxLen)
 	}
 	var logits []float32
-	if wantLogits || s.Temperature > 0 {
+	switch {
+	case wantLogits: // the caller keeps them
 		logits = make([]float32, c.model.Config.VocabSize)
+	case s.Temperature > 0: // only read here: one buffer per cache
+		if c.hostLogits == nil {
+			c.hostLogits = make([]float32, c.model.Config.VocabSize)
+		}
+		logits = c.hostLogits
 	}
 	tok, err := c.model.Stepper.Step(tokens, c.Len, row, eosOK, logits)
 	if err != nil {
@@ -44,6 +50,9 @@ func (c *Cache) stepperStep(tokens []int32, s Sampling, row int32, eosOK, wantLo
 			c.hostRNG = rand.New(rand.NewPCG(s.Seed, 0x5eed))
 		}
 		tok = sampleHost(logits, s, c.hostRNG)
+	}
+	if !wantLogits {
+		logits = nil
 	}
 	return tok, logits, nil
 }
