@@ -28,6 +28,7 @@
 #   engine-variants  gpubench, NF4 + LoRA r 64: -nf4-decode prmt|mix, -fuse-norm (~1 min)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
 #   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
+#   train-measured   cmd/train -bench 6, batch 4 (defaults), -measure-memory: the allocator's peak (~1 min)
 set -u
 P=/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
 export GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:$P
@@ -55,6 +56,7 @@ for section in "$@"; do
       timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 $a 2>&1 | quiet | grep -v '^{'
     done ;;
   train-small) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -double-quant -bf16-mlp 2>&1 | quiet | grep -v '^{' ;;
+  train-measured) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -measure-memory 2>&1 | quiet | grep -v '^{' ;;
   *) echo "unknown section $section" ;;
   esac
 done
