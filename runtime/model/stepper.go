@@ -60,6 +60,11 @@ func (c *Cache) stepperStep(tokens []int32, s Sampling, row int32, eosOK, wantLo
 // sampleHost draws from softmax(logits/T) limited to the smallest set of
 // most likely tokens whose probability reaches TopP. Masked tokens (-inf)
 // have probability 0.
+//
+// It runs once per token beside the GPU step (about 4 ms), so it avoids
+// sorting the vocabulary: weights are binned by their power of two, the
+// bins above the one where the nucleus mass is reached are taken whole,
+// and only that bin is sorted. The draw walks the nucleus in token order.
 func sampleHost(logits []float32, s Sampling, rng *rand.Rand) int32 {
 	topP := s.TopP
 	if topP <= 0 || topP > 1 {
@@ -67,48 +72,75 @@ func sampleHost(logits []float32, s Sampling, rng *rand.Rand) int32 {
 	}
 	mx := math.Inf(-1)
 	for _, l := range logits {
-		mx = math.Max(mx, float64(l))
+		if x := float64(l); x > mx {
+			mx = x
+		}
 	}
-	type cand struct {
-		id int32
-		p  float64
+	if math.IsInf(mx, -1) {
+		return 0 // nothing allowed: the caller's check reports it
 	}
-	var cands []cand
-	sum := 0.0
+	// weights in (0, 1], the largest 1; bin k holds the weights with
+	// binary exponent -k (bin 0: exactly 1), the last bin all smaller ones
+	const bins = 64
+	w := make([]float64, len(logits))
+	b := make([]uint8, len(logits))
+	var mass [bins]float64
+	total := 0.0
+	invT := 1 / s.Temperature
 	for i, l := range logits {
 		if math.IsInf(float64(l), -1) {
 			continue
 		}
-		p := math.Exp((float64(l) - mx) / s.Temperature)
-		cands = append(cands, cand{int32(i), p})
-		sum += p
+		x := math.Exp((float64(l) - mx) * invT)
+		k := min(max(1023-int(math.Float64bits(x)>>52&0x7ff), 0), bins-1)
+		w[i], b[i] = x, uint8(k)
+		mass[k] += x
+		total += x
 	}
-	if len(cands) == 0 {
-		return 0
-	}
-	slices.SortFunc(cands, func(a, b cand) int {
-		if a.p != b.p {
-			if a.p > b.p {
-				return -1
+	in := func(i int) bool { return w[i] > 0 } // the whole distribution
+	if topP < 1 {
+		// find the bin where the nucleus mass is reached
+		need, acc, k := topP*total, 0.0, 0
+		for ; k < bins-1 && acc+mass[k] < need; k++ {
+			acc += mass[k]
+		}
+		// inside bin k, the largest weights first (ties: lower ids)
+		var edge []int
+		for i, x := range w {
+			if x > 0 && int(b[i]) == k {
+				edge = append(edge, i)
 			}
-			return 1
 		}
-		return int(a.id - b.id)
-	})
-	keep, acc := 0, 0.0
-	for keep < len(cands) {
-		acc += cands[keep].p / sum
-		keep++
-		if acc >= topP {
-			break
+		slices.SortFunc(edge, func(a, c int) int {
+			if w[a] != w[c] {
+				if w[a] > w[c] {
+					return -1
+				}
+				return 1
+			}
+			return a - c
+		})
+		keep := map[int]bool{}
+		for _, i := range edge {
+			keep[i] = true
+			acc += w[i]
+			if acc >= need {
+				break
+			}
+		}
+		in = func(i int) bool { return w[i] > 0 && (int(b[i]) < k || keep[i]) }
+		total = acc
+	}
+	r := rng.Float64() * total
+	last := -1
+	for i, x := range w {
+		if !in(i) {
+			continue
+		}
+		last = i
+		if r -= x; r < 0 {
+			return int32(i)
 		}
 	}
-	r := rng.Float64() * acc
-	for _, c := range cands[:keep] {
-		r -= c.p / sum
-		if r <= 0 {
-			return c.id
-		}
-	}
-	return cands[keep-1].id
+	return int32(last) // rounding left r ≥ 0 at the end
 }

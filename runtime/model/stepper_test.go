@@ -127,6 +127,7 @@ func TestSampleHost(t *testing.T) {
 		{1, 0.5, [5]float64{0, 0, 3.0 / 7, 4.0 / 7, 0}},
 		{1, 0.35, [5]float64{0, 0, 0, 1, 0}},
 		{1e6, 1, [5]float64{0.25, 0.25, 0.25, 0.25, 0}},
+		{1e6, 0.5, [5]float64{0, 0, 0.5, 0.5, 0}}, // nearly equal weights: the two largest
 		{1e-3, 1, [5]float64{0, 0, 0, 1, 0}},
 	} {
 		rng := rand.New(rand.NewPCG(1, 2))
