@@ -64,16 +64,26 @@ const kspan = 64
 
 // params mirrors struct Params of kernels.cu.
 type params struct {
-	Rows   uint64 // mask rows [R, ⌈V/8⌉] (0: none)
-	Pos    int32
-	N      int32
-	Row    int32
-	EOSOK  int32
-	EOS    int32
-	Next   int32
-	Pad    [2]int32
-	Tokens [MaxChunk]int32
+	Rows        uint64 // mask rows [R, ⌈V/8⌉] (0: none)
+	Pos         int32
+	N           int32
+	Row         int32
+	EOSOK       int32
+	EOS         int32
+	Next        int32
+	Temperature float32 // 0: greedy
+	TopP        float32
+	Tokens      [MaxChunk]int32
+	Seed        uint64
 }
+
+// DeviceSampling makes the engine draw tokens with a temperature on the
+// GPU (sample_masked in kernels.cu: top-p by bisection on the weight
+// threshold, splitmix64 of the seed and the position), so a sampled step
+// copies 4 bytes instead of the logits and skips the host sampler. Off by
+// default: written after the last GPU session of 2026-12-06, it has not
+// run on a GPU yet (TestEngineSampling checks its frequencies).
+var DeviceSampling = false
 
 const paramsSize = int(unsafe.Sizeof(params{}))
 
@@ -620,6 +630,23 @@ func (e *Engine) CacheLen() int { return e.MaxLen }
 // masked logits there. The mask rows are the ones model.SetMask put on
 // the device.
 func (e *Engine) Step(tokens []int32, pos int, row int32, eosOK bool, logits []float32) (int32, error) {
+	return e.step(tokens, pos, row, eosOK, model.Sampling{}, logits)
+}
+
+// SamplesOnDevice reports whether StepSampled draws on the GPU
+// (DeviceSampling).
+func (e *Engine) SamplesOnDevice() bool { return DeviceSampling }
+
+// StepSampled is Step drawing the next token from the masked logits with
+// s's temperature and top-p on the GPU (see DeviceSampling).
+func (e *Engine) StepSampled(tokens []int32, pos int, row int32, eosOK bool, s model.Sampling, logits []float32) (int32, error) {
+	if !DeviceSampling {
+		return 0, fmt.Errorf("gpudecode: device sampling is off (DeviceSampling)")
+	}
+	return e.step(tokens, pos, row, eosOK, s, logits)
+}
+
+func (e *Engine) step(tokens []int32, pos int, row int32, eosOK bool, s model.Sampling, logits []float32) (int32, error) {
 	if len(tokens) == 0 {
 		return 0, fmt.Errorf("gpudecode: no tokens")
 	}
@@ -645,7 +672,13 @@ func (e *Engine) Step(tokens []int32, pos int, row int32, eosOK bool, logits []f
 	pr := (*params)(unsafe.Pointer(&e.host[0]))
 	for start := 0; start < len(tokens); start += MaxChunk {
 		chunk := tokens[start:min(start+MaxChunk, len(tokens))]
-		*pr = params{Pos: int32(pos + start), N: int32(len(chunk)), Row: -1, EOSOK: 1, EOS: int32(eos)}
+		*pr = params{Pos: int32(pos + start), N: int32(len(chunk)), Row: -1, EOSOK: 1, EOS: int32(eos), TopP: 1}
+		if s.Temperature > 0 {
+			pr.Temperature, pr.Seed = float32(s.Temperature), s.Seed
+			if s.TopP > 0 && s.TopP < 1 {
+				pr.TopP = float32(s.TopP)
+			}
+		}
 		if row >= 0 {
 			pr.Rows, pr.Row = uint64(e.maskPtr), row
 			if !eosOK {

@@ -2,10 +2,12 @@ package gpudecode
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -308,5 +310,102 @@ func TestKernelsCompile(t *testing.T) {
 				t.Errorf("rows %v: kernel %s missing from the machine code", rows, name)
 			}
 		}
+	}
+}
+
+// TestEngineSampling draws 2000 tokens on the GPU (DeviceSampling) at one
+// position with different seeds: their frequencies match the nucleus
+// probabilities computed on the host from the engine's logits, no token
+// outside the nucleus or the mask is drawn, and a seed repeats its draw.
+func TestEngineSampling(t *testing.T) {
+	b := gpuBackend(t)
+	ref := openReference(t)
+	m := tinyModel(t, b, model.Dense, false)
+	tab, err := userprofile.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetMask(tab); err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	saved := DeviceSampling
+	DeviceSampling = true
+	defer func() { DeviceSampling = saved }()
+	prompt := ref.Ints(t, "p0.prompt")
+	const draws = 2000
+	for _, tc := range []struct {
+		name string
+		row  int32
+		s    model.Sampling
+	}{
+		{"T=1.5,top-p=0.9", -1, model.Sampling{Temperature: 1.5, TopP: 0.9}},
+		{"masked,T=1", tab.RowIndex(tab.Start()), model.Sampling{Temperature: 1, TopP: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logits := make([]float32, m.Config.VocabSize)
+			if _, err := e.Step(prompt, 0, tc.row, false, logits); err != nil {
+				t.Fatal(err)
+			}
+			// the nucleus on the host: weights, largest first, until top-p
+			type cand struct {
+				id int32
+				w  float64
+			}
+			var cs []cand
+			mx, total := math.Inf(-1), 0.0
+			for _, l := range logits {
+				mx = math.Max(mx, float64(l))
+			}
+			for i, l := range logits {
+				if !math.IsInf(float64(l), -1) {
+					w := math.Exp((float64(l) - mx) / tc.s.Temperature)
+					cs = append(cs, cand{int32(i), w})
+					total += w
+				}
+			}
+			slices.SortFunc(cs, func(a, b cand) int { return cmp.Compare(b.w, a.w) })
+			want, acc := map[int32]float64{}, 0.0
+			for _, c := range cs {
+				want[c.id] = c.w
+				acc += c.w
+				if acc >= tc.s.TopP*total {
+					break
+				}
+			}
+			counts := map[int32]int{}
+			for seed := range uint64(draws) {
+				s := tc.s
+				s.Seed = seed
+				tok, err := e.StepSampled(prompt, 0, tc.row, false, s, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counts[tok]++
+				if seed == 7 {
+					again, err := e.StepSampled(prompt, 0, tc.row, false, s, nil)
+					if err != nil || again != tok {
+						t.Errorf("seed 7 drew %d, then %d (%v)", tok, again, err)
+					}
+				}
+			}
+			for id, n := range counts {
+				if _, ok := want[id]; !ok {
+					t.Errorf("token %d drawn %d times: outside the nucleus (or masked)", id, n)
+				}
+			}
+			for id, w := range want {
+				p := w / acc
+				f := float64(counts[id]) / draws
+				if math.Abs(f-p) > 4*math.Sqrt(p*(1-p)/draws)+0.005 {
+					t.Errorf("token %d: drawn %.4f of the time, probability %.4f", id, f, p)
+				}
+			}
+			t.Logf("%d tokens in the nucleus, %d distinct drawn", len(want), len(counts))
+		})
 	}
 }

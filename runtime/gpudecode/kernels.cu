@@ -23,9 +23,11 @@ struct Params {
     int row;      // mask row (-1: no constraint)
     int eos_ok;   // EOS may be sampled
     int eos;      // EOS token id (-1: none)
-    int next;     // out: the greedy token
-    int pad[2];
+    int next;     // out: the next token (greedy, or sampled when temperature > 0)
+    float temperature;  // 0: greedy (sample_masked does nothing)
+    float top_p;        // nucleus mass (1: every token)
     int tokens[16];
+    unsigned long long seed;  // sampling: the draw of a step depends on seed and pos+n
 };
 
 __device__ __forceinline__ float bf2f(bf16 v) { return __uint_as_float(((u32)v) << 16); }
@@ -600,9 +602,12 @@ extern "C" __global__ void silu_mul(const Params* P, const float* __restrict__ g
     h[(long)m * I + i] = f2h(a / (1.f + __expf(-a)) * u[(long)m * I + i]);
 }
 
+__device__ void sample_masked(Params* P, const float* __restrict__ logits, int V);
+
 // argmax_masked: masks logits [V] in place (tokens the mask row does not
 // allow, and EOS unless eos_ok, get -inf) and writes the largest one's
-// index (the lowest on ties) to P->next. One block of 1024 threads.
+// index (the lowest on ties) to P->next; with a temperature, then draws
+// the token instead (sample_masked). One block of 1024 threads.
 extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, int V) {
     __shared__ float bv[32];
     __shared__ int bi[32];
@@ -646,5 +651,86 @@ extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, 
             }
         if (besti == 0x7fffffff) besti = 0;
         P->next = besti;
+    }
+    __syncthreads();  // the masked logits are written
+    sample_masked(P, logits, V);
+}
+
+// sample_masked (called by argmax_masked) replaces P->next by a draw from softmax(logits/T) over
+// the (already masked: -inf) logits [V], limited to the tokens whose
+// weight reaches the largest threshold that keeps a mass of top_p (found
+// by bisection: ties at the threshold are all kept). The uniform number
+// comes from splitmix64 of seed and pos+n, so a seeded run repeats. It
+// does nothing when temperature is 0 or every token is masked. One block
+// of 1024 threads, each over a contiguous range of tokens.
+__device__ __forceinline__ unsigned long long splitmix64(unsigned long long x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+__device__ void sample_masked(Params* P, const float* __restrict__ logits, int V) {
+    __shared__ float red[32];
+    __shared__ float wsum[32];
+    float T = P->temperature;
+    if (!(T > 0.f)) return;
+    int per = (V + blockDim.x - 1) / blockDim.x;
+    int lo = min(V, threadIdx.x * per), hi = min(V, lo + per);
+    float mx = -INFINITY;
+    for (int i = lo; i < hi; i++) mx = fmaxf(mx, logits[i]);
+    mx = block_max(mx, red);
+    if (mx == -INFINITY) return;
+    float invT = 1.f / T;
+    float total = 0.f;
+    for (int i = lo; i < hi; i++) total += __expf((logits[i] - mx) * invT);
+    total = block_sum(total, red);
+    float thr = 0.f, topP = P->top_p;
+    if (topP < 1.f) {
+        float need = topP * total, a = 0.f, b = 1.f;  // mass(a) ≥ need > mass(b) unless b = 1 itself qualifies
+        for (int it = 0; it < 30; it++) {
+            float mid = 0.5f * (a + b), m = 0.f;
+            for (int i = lo; i < hi; i++) {
+                float w = __expf((logits[i] - mx) * invT);
+                if (w >= mid) m += w;
+            }
+            m = block_sum(m, red);
+            if (m >= need) a = mid;
+            else b = mid;
+        }
+        thr = a;
+    }
+    float mine = 0.f;
+    for (int i = lo; i < hi; i++) {
+        float w = __expf((logits[i] - mx) * invT);
+        if (w > 0.f && w >= thr) mine += w;
+    }
+    // exclusive prefix of mine over the threads, in thread order
+    int lane = threadIdx.x & 31, wp = threadIdx.x >> 5;
+    float incl = mine;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+        float v = __shfl_up_sync(0xffffffffu, incl, o);
+        if (lane >= o) incl += v;
+    }
+    if (lane == 31) wsum[wp] = incl;
+    __syncthreads();
+    float before = 0.f, kept = 0.f;
+    for (int k = 0; k < (int)(blockDim.x >> 5); k++) {
+        if (k < wp) before += wsum[k];
+        kept += wsum[k];
+    }
+    before += incl - mine;
+    unsigned long long r = splitmix64(P->seed ^ (0x632be59bd9b4e019ull * (unsigned long long)(P->pos + P->n)));
+    float u = (float)(r >> 40) * (1.f / 16777216.f) * kept;
+    if (u >= before && u < before + mine) {
+        int last = -1;
+        for (int i = lo; i < hi; i++) {
+            float w = __expf((logits[i] - mx) * invT);
+            if (!(w > 0.f && w >= thr)) continue;
+            last = i;
+            if ((u -= w) < before) break;  // u walks down from before+mine
+        }
+        P->next = last;
     }
 }

@@ -22,6 +22,18 @@ type Stepper interface {
 	CacheLen() int
 }
 
+// DeviceSampler is a Stepper that can also draw tokens with a
+// temperature itself (gpudecode's engine, on the GPU), sparing the copy of
+// the logits and the host sampler.
+type DeviceSampler interface {
+	Stepper
+	// SamplesOnDevice reports whether StepSampled may be used.
+	SamplesOnDevice() bool
+	// StepSampled is Step with the next token drawn with s (Temperature
+	// > 0) from the masked logits.
+	StepSampled(tokens []int32, pos int, row int32, eosOK bool, s Sampling, logits []float32) (int32, error)
+}
+
 // stepperStep is StepMasked on the Stepper. Sampling with a temperature
 // copies the masked logits and draws on the host, from a generator
 // seeded by s.Seed at the cache's first step (the sequence differs from
@@ -29,6 +41,18 @@ type Stepper interface {
 func (c *Cache) stepperStep(tokens []int32, s Sampling, row int32, eosOK, wantLogits bool) (int32, []float32, error) {
 	if c.Len+len(tokens) > c.MaxLen {
 		return 0, nil, fmt.Errorf("cache full: %d positions filled + %d tokens > %d", c.Len, len(tokens), c.MaxLen)
+	}
+	if ds, ok := c.model.Stepper.(DeviceSampler); ok && s.Temperature > 0 && ds.SamplesOnDevice() {
+		var logits []float32
+		if wantLogits {
+			logits = make([]float32, c.model.Config.VocabSize)
+		}
+		tok, err := ds.StepSampled(tokens, c.Len, row, eosOK, s, logits)
+		if err != nil {
+			return 0, nil, err
+		}
+		c.Len += len(tokens)
+		return tok, logits, nil
 	}
 	var logits []float32
 	switch {

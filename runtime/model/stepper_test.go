@@ -142,3 +142,50 @@ func TestSampleHost(t *testing.T) {
 		}
 	}
 }
+
+// deviceSampler is a cacheStepper that claims to sample on the device:
+// it returns the greedy token + 1 so the test can tell whose token it is.
+type deviceSampler struct {
+	*cacheStepper
+	sampled []Sampling
+}
+
+func (d *deviceSampler) SamplesOnDevice() bool { return true }
+
+func (d *deviceSampler) StepSampled(tokens []int32, pos int, row int32, eosOK bool, s Sampling, logits []float32) (int32, error) {
+	d.sampled = append(d.sampled, s)
+	tok, err := d.Step(tokens, pos, row, eosOK, logits)
+	return tok + 1, err
+}
+
+// TestDeviceSamplerUsed: with a temperature, a Stepper that samples on
+// the device draws the tokens (the host sampler is not used); greedy
+// steps still go through Step.
+func TestDeviceSamplerUsed(t *testing.T) {
+	ref := openReference(t)
+	m := loadTiny(t, "tiny-mistral", nil)
+	inner := loadTiny(t, "tiny-mistral", nil)
+	prompt := ref.Ints(t, "p0.prompt")
+	greedy, err := m.Generate(prompt, 4, Sampling{}, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &deviceSampler{cacheStepper: &cacheStepper{m: inner, outer: m, maxLen: 32}}
+	m.Stepper = d
+	defer func() { m.Stepper = nil }()
+	s := Sampling{Temperature: 0.8, TopP: 0.9, Seed: 5}
+	c, err := m.NewCache(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := c.Step(prompt, s, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != greedy[0]+1 || len(d.sampled) != 1 || d.sampled[0] != s || c.Len != len(prompt) {
+		t.Errorf("sampled step: token %d (greedy %d), calls %v, cache at %d", tok, greedy[0], d.sampled, c.Len)
+	}
+	if tok, _, err = c.Step([]int32{greedy[0]}, Sampling{}, false); err != nil || tok != greedy[1] || len(d.sampled) != 1 {
+		t.Errorf("greedy step: token %d, want %d; %d sampled calls; %v", tok, greedy[1], len(d.sampled), err)
+	}
+}
