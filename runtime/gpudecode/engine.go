@@ -369,7 +369,7 @@ func (e *Engine) allocate() error {
 }
 
 var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
-	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small",
+	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
 // kernelOptions are the NVRTC options of kernels.cu.
@@ -445,14 +445,20 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 		name = fmt.Sprintf("gemv_%s_m%d", base, mm)
 		rpb = map[string]int{"gemv_nf4_m4": 4, "gemv_nf4_m16": 2, "gemv_bf16_m4": 2, "gemv_bf16_m16": 2}[name]
 	}
-	blocks := 0
+	blocks, rows := 0, 0
 	for _, j := range jobs {
 		if j.In != jobs[0].In {
 			return fmt.Errorf("gpudecode: jobs of one launch with inputs of %d and %d", j.In, jobs[0].In)
 		}
 		blocks = max(blocks, (int(j.Rows)+rpb-1)/rpb)
+		rows = max(rows, int(j.Rows))
 	}
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
+	if mm > 1 && ChunkMMA && jobs[0].In%128 == 0 {
+		name = map[string]string{"nf4": "gemv_nf4_mma", "bf16": "gemv_bf16_mma", "small": "gemv_bf16_mma"}[kind]
+		warps := min(4, int(jobs[0].In)/128)
+		return e.launch(e.fn[name], cuda.D2((rows+7)/8, len(jobs)), cuda.D1(32*warps), 0, e.p, raw, x, e.rank, e.scale)
+	}
 	return e.launch(e.fn[name], cuda.D2(blocks, len(jobs)), cuda.D1(gemvThreads(int(jobs[0].In), per)), 0,
 		e.p, raw, x, e.rank, e.scale)
 }
@@ -486,6 +492,14 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 // chunk either way). prmt and mix were written after the last GPU session
 // of 2026-12-06 and have not run on a GPU yet (gpubench -nf4-decode).
 var NF4Decode = "lut"
+
+// ChunkMMA runs the products of multi-token steps (prompt chunks,
+// jump-forward) on tensor cores (gemv_nf4_mma, gemv_bf16_mma), where every
+// matrix of a launch has a multiple of 128 columns. Off by default: written
+// after the last GPU session of 2026-12-06, it has not run on a GPU yet;
+// the matrix-vector kernels it replaces spend about 26 ms on a 16-token
+// 7B NF4 step.
+var ChunkMMA = false
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
@@ -711,10 +725,11 @@ func (e *Engine) step(tokens []int32, pos int, row int32, eosOK bool, s model.Sa
 	return *(*int32)(unsafe.Pointer(&e.host[paramsSize])), nil
 }
 
-// TimeGraph replays the recorded step of mm tokens (1, 4 or MaxChunk) reps
-// times back to back at the position of the last Step, and returns the
-// mean device time per replay in milliseconds: the step without the
-// host's per-token work.
+// TimeGraph replays the recorded step of width mm (1, 4 or MaxChunk) reps
+// times back to back with the parameters of the last Step (its position
+// and its token count: after a one-token Step a wider graph still computes
+// one token), and returns the mean device time per replay in
+// milliseconds: the step without the host's per-token work.
 func (e *Engine) TimeGraph(mm, reps int) (float64, error) {
 	g := e.graphs[graphFor(mm)]
 	start, err := e.ctx.NewEvent()
