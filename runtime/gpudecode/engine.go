@@ -427,40 +427,50 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 	if len(jobs) == 0 || len(jobs) > 3 {
 		return fmt.Errorf("gpudecode: %d jobs in one launch", len(jobs))
 	}
-	var all [3]job
-	copy(all[:], jobs)
-	rpb, per := map[string]int{"nf4": NF4Rows, "bf16": BF16Rows, "small": 1}[kind], 8
-	name := "gemv_" + kind + "_m1"
-	if kind == "small" {
-		name = "gemv_bf16_small"
-	}
-	if kind == "nf4" && NF4Decode != "lut" {
-		name += "_" + NF4Decode
-	}
-	if kind == "nf4" {
-		per = 32
-	}
-	if mm > 1 {
-		base := map[string]string{"nf4": "nf4", "bf16": "bf16", "small": "bf16"}[kind]
-		name = fmt.Sprintf("gemv_%s_m%d", base, mm)
-		rpb = map[string]int{"gemv_nf4_m4": 4, "gemv_nf4_m16": 2, "gemv_bf16_m4": 2, "gemv_bf16_m16": 2}[name]
-	}
-	blocks, rows := 0, 0
+	in, rows := int(jobs[0].In), 0
 	for _, j := range jobs {
-		if j.In != jobs[0].In {
-			return fmt.Errorf("gpudecode: jobs of one launch with inputs of %d and %d", j.In, jobs[0].In)
+		if int(j.In) != in {
+			return fmt.Errorf("gpudecode: jobs of one launch with inputs of %d and %d", j.In, in)
 		}
-		blocks = max(blocks, (int(j.Rows)+rpb-1)/rpb)
 		rows = max(rows, int(j.Rows))
 	}
+	var all [3]job
+	copy(all[:], jobs)
 	raw := unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
-	if mm > 1 && ChunkMMA && jobs[0].In%128 == 0 {
-		name = map[string]string{"nf4": "gemv_nf4_mma", "bf16": "gemv_bf16_mma", "small": "gemv_bf16_mma"}[kind]
-		warps := min(4, int(jobs[0].In)/128)
-		return e.launch(e.fn[name], cuda.D2((rows+7)/8, len(jobs)), cuda.D1(32*warps), 0, e.p, raw, x, e.rank, e.scale)
+	name, rpb, threads := productKernel(mm, kind, in)
+	return e.launch(e.fn[name], cuda.D2((rows+rpb-1)/rpb, len(jobs)), cuda.D1(threads), 0, e.p, raw, x, e.rank, e.scale)
+}
+
+// productKernel picks the kernel of a product launch of a step of width mm
+// (1, 4 or MaxChunk) over in columns: its name, the rows each block takes
+// (as kernels.cu instantiates it) and the threads per block.
+func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, threads int) {
+	weights, per := kind, 8 // bf16: 8 columns per 16 bytes
+	switch kind {
+	case "small":
+		weights = "bf16"
+	case "nf4":
+		per = 32
 	}
-	return e.launch(e.fn[name], cuda.D2(blocks, len(jobs)), cuda.D1(gemvThreads(int(jobs[0].In), per)), 0,
-		e.p, raw, x, e.rank, e.scale)
+	threads = gemvThreads(in, per)
+	switch {
+	case mm > 1 && ChunkMMA && in%128 == 0:
+		return "gemv_" + weights + "_mma", 8, 32 * min(4, in/128)
+	case mm > 4:
+		return "gemv_" + weights + "_m16", 2, threads
+	case mm > 1 && weights == "nf4":
+		return "gemv_nf4_m4", 4, threads
+	case mm > 1:
+		return "gemv_bf16_m4", 2, threads
+	case kind == "small":
+		return "gemv_bf16_small", 1, threads
+	case kind == "nf4" && NF4Decode != "lut":
+		return "gemv_nf4_m1_" + NF4Decode, NF4Rows, threads
+	case kind == "nf4":
+		return "gemv_nf4_m1", NF4Rows, threads
+	default:
+		return "gemv_bf16_m1", BF16Rows, threads
+	}
 }
 
 // project queues the products of up to three projections of a layer on

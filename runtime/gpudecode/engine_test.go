@@ -411,3 +411,43 @@ func TestEngineSampling(t *testing.T) {
 		})
 	}
 }
+
+// TestProductKernel: each step width and weight kind gets a kernel that
+// kernels.cu defines, with the rows per block it is instantiated with
+// (GEMV(..., MMAX, ROWS) lines and gemv_mma's 8) and a block of whole warps
+// covering the columns' 16-byte chunks.
+func TestProductKernel(t *testing.T) {
+	defer func(c bool, d string) { ChunkMMA, NF4Decode = c, d }(ChunkMMA, NF4Decode)
+	for _, tc := range []struct {
+		mm      int
+		kind    string
+		in      int
+		mma     bool
+		decode  string
+		name    string
+		rows    int
+		threads int
+	}{
+		{1, "nf4", 4096, false, "lut", "gemv_nf4_m1", NF4Rows, 128},        // 128 chunks of 32
+		{1, "nf4", 14336, false, "prmt", "gemv_nf4_m1_prmt", NF4Rows, 256}, // 448 chunks, at most 256 threads
+		{1, "bf16", 4096, false, "lut", "gemv_bf16_m1", BF16Rows, 256},
+		{1, "small", 64, false, "lut", "gemv_bf16_small", 1, 32},
+		{4, "nf4", 4096, false, "lut", "gemv_nf4_m4", 4, 128},
+		{4, "small", 4096, false, "lut", "gemv_bf16_m4", 2, 256},
+		{16, "bf16", 4096, false, "lut", "gemv_bf16_m16", 2, 256},
+		{16, "nf4", 4096, true, "lut", "gemv_nf4_mma", 8, 128},
+		{4, "small", 128, true, "lut", "gemv_bf16_mma", 8, 32},
+		{16, "nf4", 64, true, "lut", "gemv_nf4_m16", 2, 32}, // 64 columns: no tensor cores
+		{1, "nf4", 4096, true, "lut", "gemv_nf4_m1", NF4Rows, 128},
+	} {
+		ChunkMMA, NF4Decode = tc.mma, tc.decode
+		name, rows, threads := productKernel(tc.mm, tc.kind, tc.in)
+		if name != tc.name || rows != tc.rows || threads != tc.threads {
+			t.Errorf("%d tokens, %s, %d columns, mma %v: %s, %d rows, %d threads; want %s, %d, %d",
+				tc.mm, tc.kind, tc.in, tc.mma, name, rows, threads, tc.name, tc.rows, tc.threads)
+		}
+		if !slices.Contains(kernelNames, name) {
+			t.Errorf("%s is not among the kernels the engine loads", name)
+		}
+	}
+}
