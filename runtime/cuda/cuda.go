@@ -50,15 +50,11 @@ var driver struct {
 	cuMemAlloc                func(p *Ptr, size uint64) Result
 	cuMemFree                 func(p Ptr) Result
 	cuMemGetInfo              func(free, total *uint64) Result
-	cuMemcpyHtoD              func(dst Ptr, src unsafe.Pointer, size uint64) Result
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src Ptr, size uint64) Result
 	cuMemcpyHtoDAsync         func(dst Ptr, src unsafe.Pointer, size uint64, s handle) Result
 	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src Ptr, size uint64, s handle) Result
-	cuMemcpyDtoDAsync         func(dst, src Ptr, size uint64, s handle) Result
-	cuMemsetD8Async           func(dst Ptr, v uint8, n uint64, s handle) Result
 	cuModuleLoadData          func(m *handle, image unsafe.Pointer) Result
 	cuModuleGetFunction       func(f *handle, m handle, name string) Result
-	cuFuncSetAttribute        func(f handle, attr int32, v int32) Result
 	cuLaunchKernel            func(f handle, gx, gy, gz, bx, by, bz, smem uint32, s handle, params unsafe.Pointer, extra unsafe.Pointer) Result
 	cuStreamCreate            func(s *handle, flags uint32) Result
 	cuStreamSynchronize       func(s handle) Result
@@ -103,12 +99,9 @@ func loadDriver() error {
 			{&driver.cuMemAlloc, "cuMemAlloc_v2"},
 			{&driver.cuMemFree, "cuMemFree_v2"},
 			{&driver.cuMemGetInfo, "cuMemGetInfo_v2"},
-			{&driver.cuMemcpyHtoD, "cuMemcpyHtoD_v2"},
 			{&driver.cuMemcpyDtoH, "cuMemcpyDtoH_v2"},
 			{&driver.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2"},
 			{&driver.cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2"},
-			{&driver.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2"},
-			{&driver.cuMemsetD8Async, "cuMemsetD8Async"},
 			{&driver.cuMemHostAlloc, "cuMemHostAlloc"},
 			{&driver.cuModuleLoadData, "cuModuleLoadData"},
 			{&driver.cuModuleUnload, "cuModuleUnload"},
@@ -116,7 +109,6 @@ func loadDriver() error {
 			{&driver.cuStreamDestroy, "cuStreamDestroy_v2"},
 			{&driver.cuEventDestroy, "cuEventDestroy_v2"},
 			{&driver.cuModuleGetFunction, "cuModuleGetFunction"},
-			{&driver.cuFuncSetAttribute, "cuFuncSetAttribute"},
 			{&driver.cuLaunchKernel, "cuLaunchKernel"},
 			{&driver.cuStreamCreate, "cuStreamCreate"},
 			{&driver.cuStreamSynchronize, "cuStreamSynchronize"},
@@ -355,18 +347,6 @@ func bytesOf[T any](s []T) (unsafe.Pointer, uint64) {
 	}
 	var z T
 	return unsafe.Pointer(&s[0]), uint64(len(s)) * uint64(unsafe.Sizeof(z))
-}
-
-// CopyIn copies a host slice to device memory (synchronously).
-func CopyIn[T any](c *Context, dst Ptr, src []T) error {
-	p, n := bytesOf(src)
-	if n == 0 {
-		return nil
-	}
-	var pin runtime.Pinner
-	pin.Pin(p)
-	defer pin.Unpin()
-	return c.Do(func() error { return check("cuMemcpyHtoD", driver.cuMemcpyHtoD(dst, p, n)) })
 }
 
 // CopyOut copies device memory into a host slice (synchronously, after

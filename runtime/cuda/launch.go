@@ -54,16 +54,6 @@ func (s *Stream) CopyOutAsync(dst []byte, src Ptr) error {
 	})
 }
 
-// Copy queues a device-to-device copy of n bytes.
-func (s *Stream) Copy(dst, src Ptr, n int64) error {
-	return s.c.Do(func() error { return check("cuMemcpyDtoDAsync", driver.cuMemcpyDtoDAsync(dst, src, uint64(n), s.s)) })
-}
-
-// Zero queues setting n bytes to zero.
-func (s *Stream) Zero(dst Ptr, n int64) error {
-	return s.c.Do(func() error { return check("cuMemsetD8Async", driver.cuMemsetD8Async(dst, 0, uint64(n), s.s)) })
-}
-
 // Module is compiled device code loaded into a context.
 type Module struct {
 	c *Context
@@ -98,15 +88,6 @@ func (m *Module) Func(name string) (*Func, error) {
 	f := &Func{c: m.c, Name: name}
 	err := m.c.Do(func() error { return check("cuModuleGetFunction "+name, driver.cuModuleGetFunction(&f.f, m.m, name)) })
 	return f, err
-}
-
-// SetMaxSharedMemory lets a launch of f use up to n bytes of dynamic
-// shared memory (above the default 48 KiB).
-func (f *Func) SetMaxSharedMemory(n int) error {
-	const attrMaxDynamicSharedSizeBytes = 8
-	return f.c.Do(func() error {
-		return check("cuFuncSetAttribute "+f.Name, driver.cuFuncSetAttribute(f.f, attrMaxDynamicSharedSizeBytes, int32(n)))
-	})
 }
 
 // Dim3 is a grid or block size.
