@@ -84,10 +84,7 @@ func loadDriver() error {
 			driver.err = fmt.Errorf("cuda: the NVIDIA driver library (libcuda.so.1) was not found: %w", err)
 			return
 		}
-		syms := []struct {
-			fn   any
-			name string
-		}{
+		err = bindAll(lib, []symbol{
 			{&driver.cuInit, "cuInit"},
 			{&driver.cuDeviceGet, "cuDeviceGet"},
 			{&driver.cuDeviceGetAttribute, "cuDeviceGetAttribute"},
@@ -123,18 +120,32 @@ func loadDriver() error {
 			{&driver.cuEventSynchronize, "cuEventSynchronize"},
 			{&driver.cuEventElapsedTime, "cuEventElapsedTime"},
 			{&driver.cuGetErrorName, "cuGetErrorName"},
-		}
-		for _, s := range syms {
-			if err := register(s.fn, lib, s.name); err != nil {
-				driver.err = fmt.Errorf("cuda: driver library: %w", err)
-				return
-			}
+		})
+		if err != nil {
+			driver.err = fmt.Errorf("cuda: driver library: %w", err)
+			return
 		}
 		if r := driver.cuInit(0); r != 0 {
 			driver.err = fmt.Errorf("cuda: cuInit: %s", r)
 		}
 	})
 	return driver.err
+}
+
+// symbol is a C function to bind to a Go function variable.
+type symbol struct {
+	fn   any // pointer to the func variable
+	name string
+}
+
+// bindAll binds each symbol of lib, stopping at the first missing one.
+func bindAll(lib uintptr, syms []symbol) error {
+	for _, s := range syms {
+		if err := register(s.fn, lib, s.name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // register binds one C function, turning purego's panic on a missing

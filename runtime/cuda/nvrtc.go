@@ -60,10 +60,7 @@ func loadNVRTC() error {
 			nvrtc.err = fmt.Errorf("cuda: NVRTC (libnvrtc.so) was not found: %w", err)
 			return
 		}
-		for _, s := range []struct {
-			fn   any
-			name string
-		}{
+		if err := bindAll(lib, []symbol{
 			{&nvrtc.create, "nvrtcCreateProgram"},
 			{&nvrtc.compile, "nvrtcCompileProgram"},
 			{&nvrtc.logSize, "nvrtcGetProgramLogSize"},
@@ -72,11 +69,8 @@ func loadNVRTC() error {
 			{&nvrtc.cubin, "nvrtcGetCUBIN"},
 			{&nvrtc.destroy, "nvrtcDestroyProgram"},
 			{&nvrtc.errorString, "nvrtcGetErrorString"},
-		} {
-			if err := register(s.fn, lib, s.name); err != nil {
-				nvrtc.err = fmt.Errorf("cuda: NVRTC: %w", err)
-				return
-			}
+		}); err != nil {
+			nvrtc.err = fmt.Errorf("cuda: NVRTC: %w", err)
 		}
 	})
 	return nvrtc.err
