@@ -43,9 +43,10 @@ func main() {
 	fuseNorm := flag.Bool("fuse-norm", gpudecode.FuseNorm, "LoRA A products inside the RMSNorm launch")
 	chunkMMA := flag.Bool("chunk-mma", gpudecode.ChunkMMA, "multi-token steps on tensor cores")
 	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
+	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.ChunkMMA = *chunkMMA
+	gpudecode.ChunkMMA, gpudecode.EarlyLaunch = *chunkMMA, *early
 	be, err := model.NewBackend("")
 	must(err)
 	cfg, err := model.NamedConfig(*name)

@@ -75,6 +75,9 @@ var driver struct {
 	cuMemFreeHost             func(p unsafe.Pointer) Result
 	cuStreamDestroy           func(s handle) Result
 	cuEventDestroy            func(e handle) Result
+
+	// optional: nil where the driver predates CUDA 12 (see LaunchEarly)
+	cuLaunchKernelEx func(cfg unsafe.Pointer, f handle, params unsafe.Pointer, extra unsafe.Pointer) Result
 }
 
 func loadDriver() error {
@@ -124,6 +127,9 @@ func loadDriver() error {
 		if err != nil {
 			driver.err = fmt.Errorf("cuda: driver library: %w", err)
 			return
+		}
+		if register(&driver.cuLaunchKernelEx, lib, "cuLaunchKernelEx") != nil {
+			driver.cuLaunchKernelEx = nil
 		}
 		if r := driver.cuInit(0); r != 0 {
 			driver.err = fmt.Errorf("cuda: cuInit: %s", r)

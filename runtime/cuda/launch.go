@@ -102,6 +102,42 @@ func D2(x, y int) Dim3 { return Dim3{uint32(x), uint32(y), 1} }
 // (int is passed as a 32-bit int), or a []byte holding a struct passed by
 // value (laid out as the kernel's C struct).
 func (s *Stream) Launch(f *Func, grid, block Dim3, sharedMem int, args ...any) error {
+	return s.launch(f, grid, block, sharedMem, false, args)
+}
+
+// LaunchEarly is Launch with programmatic dependent launch (Hopper and
+// later): the kernel's blocks may start while the kernel queued before it
+// on s is still running, once each of that kernel's blocks has executed
+// griddepcontrol.launch_dependents (or exited). The kernel must execute
+// griddepcontrol.wait in every block before it reads what earlier kernels
+// wrote or writes what they read; before that it may only read memory
+// that no kernel of the stream writes (weights). On a driver without
+// cuLaunchKernelEx it is Launch, and griddepcontrol.wait returns at once.
+func (s *Stream) LaunchEarly(f *Func, grid, block Dim3, sharedMem int, args ...any) error {
+	return s.launch(f, grid, block, sharedMem, driver.cuLaunchKernelEx != nil, args)
+}
+
+// launchAttribute mirrors CUlaunchAttribute: an id, padding to 8 bytes and
+// a 64-byte value union.
+type launchAttribute struct {
+	ID    uint32
+	_     uint32
+	Value [64]byte
+}
+
+// launchConfig mirrors CUlaunchConfig.
+type launchConfig struct {
+	Grid, Block Dim3
+	SharedMem   uint32
+	Stream      handle
+	Attrs       *launchAttribute
+	NumAttrs    uint32
+}
+
+// attrProgrammaticSerialization is CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION.
+const attrProgrammaticSerialization = 6
+
+func (s *Stream) launch(f *Func, grid, block Dim3, sharedMem int, early bool, args []any) error {
 	slots := make([]uint64, len(args))
 	params := make([]unsafe.Pointer, len(args))
 	var pin runtime.Pinner
@@ -143,9 +179,19 @@ func (s *Stream) Launch(f *Func, grid, block Dim3, sharedMem int, args ...any) e
 		pin.Pin(&params[0])
 		pp = unsafe.Pointer(&params[0])
 	}
+	if !early {
+		return s.c.Do(func() error {
+			return check("launch "+f.Name, driver.cuLaunchKernel(f.f, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z,
+				uint32(sharedMem), s.s, pp, nil))
+		})
+	}
+	attr := &launchAttribute{ID: attrProgrammaticSerialization}
+	attr.Value[0] = 1 // programmaticStreamSerializationAllowed (an int)
+	cfg := &launchConfig{Grid: grid, Block: block, SharedMem: uint32(sharedMem), Stream: s.s, Attrs: attr, NumAttrs: 1}
+	pin.Pin(attr)
+	pin.Pin(cfg)
 	return s.c.Do(func() error {
-		return check("launch "+f.Name, driver.cuLaunchKernel(f.f, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z,
-			uint32(sharedMem), s.s, pp, nil))
+		return check("launch (early) "+f.Name, driver.cuLaunchKernelEx(unsafe.Pointer(cfg), f.f, pp, nil))
 	})
 }
 

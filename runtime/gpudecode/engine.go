@@ -20,6 +20,8 @@ import (
 	_ "embed"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/gomlx/go-xla/pkg/pjrt"
@@ -111,6 +113,7 @@ type Engine struct {
 	MaxLen int
 	cfg    *model.Config
 	nf4    bool
+	early  bool // EarlyLaunch, on a GPU that has it
 	rank   int
 	scale  float32
 
@@ -288,6 +291,15 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if err := e.compile(); err != nil {
 		e.Close()
 		return nil, err
+	}
+	if EarlyLaunch {
+		arch, err := e.ctx.Arch()
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		cc, _ := strconv.Atoi(strings.TrimPrefix(arch, "sm_"))
+		e.early = cc >= 90
 	}
 	if err := e.record(); err != nil {
 		e.Close()
@@ -517,6 +529,15 @@ var ChunkMMA = false
 // written after the last GPU session of 2026-12-06 and has not run on a
 // GPU yet (try it with gpubench -fuse-norm and the engine tests).
 var FuseNorm = false
+
+// EarlyLaunch records every kernel of a step but the first with
+// programmatic dependent launch (cuda.Stream.LaunchEarly) on GPUs that
+// have it (compute capability 9.0 and later): a kernel's blocks start while
+// the kernel before it finishes, and the products load their first
+// weights before they wait for their input (DEPS_WAIT in kernels.cu),
+// hiding the gap between the 14 kernels of each layer. Off by default
+// until measured on a GPU (gpubench -early).
+var EarlyLaunch = false
 
 // normed queues xn = RMSNorm(x)·w and, when it can, the LoRA A products
 // of the projections prs that read xn; it reports whether it did them.
@@ -790,6 +811,11 @@ func (e *Engine) launch(f *cuda.Func, grid, block cuda.Dim3, smem int, args ...a
 		}
 		e.prof.events = append(e.prof.events, ev)
 		e.prof.labels = append(e.prof.labels, label)
+	}
+	// embed is a step's first kernel: before it comes the copy of the
+	// parameters, which is no kernel to overlap with
+	if e.early && e.prof == nil && f != e.fn["embed"] {
+		return e.stream.LaunchEarly(f, grid, block, smem, args...)
 	}
 	return e.stream.Launch(f, grid, block, smem, args...)
 }

@@ -120,21 +120,25 @@ func TestEngineMatchesReference(t *testing.T) {
 		decode string // NF4Decode
 		fuse   bool   // FuseNorm
 		mma    bool   // ChunkMMA
+		early  bool   // EarlyLaunch
 	}{
-		{"bf16", model.Dense, false, "", "lut", false, false},
-		{"bf16+lora", model.Dense, true, "lora.", "lut", false, false},
-		{"nf4", model.NF4, false, "", "lut", false, false},
-		{"nf4+lora", model.NF4, true, "lora.", "lut", false, false},
+		{"bf16", model.Dense, false, "", "lut", false, false, false},
+		{"bf16+lora", model.Dense, true, "lora.", "lut", false, false, false},
+		{"nf4", model.NF4, false, "", "lut", false, false, false},
+		{"nf4+lora", model.NF4, true, "lora.", "lut", false, false, false},
 		// the variants not yet measured on a GPU (chunk-mma: the prompts
 		// go through the tensor-core kernels where a matrix has 128k columns)
-		{"bf16+lora,fuse-norm,chunk-mma", model.Dense, true, "lora.", "lut", true, true},
-		{"nf4,prmt,chunk-mma", model.NF4, false, "", "prmt", false, true},
-		{"nf4+lora,mix,fuse-norm", model.NF4, true, "lora.", "mix", true, false},
+		{"bf16+lora,fuse-norm,chunk-mma", model.Dense, true, "lora.", "lut", true, true, false},
+		{"nf4,prmt,chunk-mma", model.NF4, false, "", "prmt", false, true, false},
+		{"nf4+lora,mix,fuse-norm", model.NF4, true, "lora.", "mix", true, false, false},
+		{"bf16+lora,early", model.Dense, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,early", model.NF4, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,fuse-norm,chunk-mma,early", model.NF4, true, "lora.", "lut", true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			saved, savedFuse, savedMMA := NF4Decode, FuseNorm, ChunkMMA
-			NF4Decode, FuseNorm, ChunkMMA = tc.decode, tc.fuse, tc.mma
-			defer func() { NF4Decode, FuseNorm, ChunkMMA = saved, savedFuse, savedMMA }()
+			saved, savedFuse, savedMMA, savedEarly := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch
+			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
+			defer func() { NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = saved, savedFuse, savedMMA, savedEarly }()
 			m := tinyModel(t, b, tc.quant, tc.lora)
 			e, err := New(m, 64)
 			if err != nil {

@@ -16,6 +16,26 @@ typedef unsigned int u32;
 
 #define INFINITY __int_as_float(0x7f800000)
 
+// Programmatic dependent launch (Hopper and later; engine.go's
+// EarlyLaunch): the engine may start a kernel while the one before it is
+// still running. Every kernel signals at once that its successor may start
+// (DEPS_LAUNCH) and, in every block, waits for its predecessor to finish
+// (DEPS_WAIT) before it reads or writes anything but weights, which are
+// constant: the products load their first weights before waiting. Where
+// the kernel was launched normally the wait returns at once.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define DEPS_LAUNCH() asm volatile("griddepcontrol.launch_dependents;" ::: "memory")
+#define DEPS_WAIT() asm volatile("griddepcontrol.wait;" ::: "memory")
+#else
+#define DEPS_LAUNCH() ((void)0)
+#define DEPS_WAIT() ((void)0)
+#endif
+#define DEPS_BEGIN() \
+    do {             \
+        DEPS_LAUNCH(); \
+        DEPS_WAIT();   \
+    } while (0)
+
 struct Params {
     const u8* rows; // mask rows [R, ⌈V/8⌉] (token t at bit t%8 of byte t/8)
     int pos;      // cache position of the first token fed
@@ -96,6 +116,7 @@ __device__ float block_max(float v, float* red) {
 
 // embed: x[m] = float(emb[tokens[m]]) for m < n. Grid (MMAX), block 256.
 extern "C" __global__ void embed(const Params* P, const bf16* __restrict__ emb, float* __restrict__ x, int D) {
+    DEPS_BEGIN();
     int m = blockIdx.x;
     if (m >= P->n) return;
     const bf16* e = emb + (long)P->tokens[m] * D;
@@ -107,6 +128,7 @@ extern "C" __global__ void embed(const Params* P, const bf16* __restrict__ emb, 
 // of 4.
 extern "C" __global__ void rmsnorm(const Params* P, const float* __restrict__ x, const float* __restrict__ w,
                                    f16* __restrict__ out, int D, float eps, int last) {
+    DEPS_BEGIN();
     __shared__ float red[32];
     int m = blockIdx.x;
     if (last) {
@@ -248,9 +270,13 @@ __device__ __forceinline__ void decode_prmt(u32 w, const NF4Regs& t, u32* out) {
 // multiprocessor, which then share the work).
 template <int MMAX, int ROWS, int DECODE = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+    DEPS_LAUNCH();
     const Job& J = jobs.j[blockIdx.y];
     int row0 = blockIdx.x * ROWS;
-    if (row0 >= J.rows) return;
+    if (row0 >= J.rows) {
+        DEPS_WAIT();
+        return;
+    }
     const u8* W = (const u8*)J.W;
     int in = J.in, rows = J.rows;
     int chunks = in / 32;  // 16 bytes = 32 elements each
@@ -273,6 +299,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     }
     NF4Regs regs;
     if (DECODE != 0) regs = nf4_regs();
+    DEPS_WAIT();
     __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -331,6 +358,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 // itself. Grid (1 + njobs·r/4, MMAX), block 256; D a multiple of 8.
 extern "C" __global__ void rmsnorm_lora(const Params* P, const float* __restrict__ x, const float* __restrict__ w,
                                         f16* __restrict__ out, int D, float eps, const Jobs jobs, int njobs, int r) {
+    DEPS_BEGIN();
     __shared__ float red[32];
     __shared__ float part[4][32];
     int m = blockIdx.y;
@@ -448,6 +476,7 @@ __device__ __forceinline__ void mma_finish(const Params* P, int row0, const Job&
 // block 32·warps (at most 8 warps).
 template <int KIND>
 __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+    DEPS_BEGIN();
     const Job& J = jobs.j[blockIdx.y];
     int row0 = blockIdx.x * 8;
     if (row0 >= J.rows) return;
@@ -505,25 +534,32 @@ extern "C" __global__ void gemv_bf16_mma(const Params* P, const Jobs jobs, const
 // bf16 weights [rows, in]: 8 elements per 16 bytes, float32 products.
 template <int MMAX, int ROWS>
 __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+    DEPS_LAUNCH();
     const Job& J = jobs.j[blockIdx.y];
     int row0 = blockIdx.x * ROWS;
-    if (row0 >= J.rows) return;
+    if (row0 >= J.rows) {
+        DEPS_WAIT();
+        return;
+    }
     const bf16* W = (const bf16*)J.W;
     int in = J.in, rows = J.rows;
+    int chunks = in / 8;
+    int c = threadIdx.x;
+    uint4 wv[ROWS];  // the first chunk's loads are issued before the wait
+    if (c < chunks)
+#pragma unroll
+        for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
+    DEPS_WAIT();
     int n = P->n;
     float acc[ROWS][MMAX];
 #pragma unroll
     for (int q = 0; q < ROWS; q++)
 #pragma unroll
         for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
-    int chunks = in / 8;
-    for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
-        uint4 wv[ROWS];
+    for (; c < chunks; c += blockDim.x) {
+        if (c != threadIdx.x)
 #pragma unroll
-        for (int q = 0; q < ROWS; q++) {
-            long row = min(row0 + q, rows - 1);
-            wv[q] = __ldg((const uint4*)(W + row * in + (long)c * 8));
-        }
+            for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
@@ -572,6 +608,7 @@ GEMV(bf16, gemv_bf16_m16, 16, 2)
 extern "C" __global__ void rope_kv(const Params* P, float* __restrict__ q, const float* __restrict__ k,
                                    const float* __restrict__ v, bf16* __restrict__ cache, int S, int hd, int H,
                                    int KV, float theta) {
+    DEPS_BEGIN();
     int m = blockIdx.x, h = blockIdx.y, i = threadIdx.x, half = hd / 2;
     if (m >= P->n || i >= half) return;
     int pos = P->pos + m;
@@ -608,6 +645,7 @@ extern "C" __global__ void rope_kv(const Params* P, float* __restrict__ q, const
 extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
                                      float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
                                      int hd, int H, int KV, int window, float scale) {
+    DEPS_BEGIN();
     __shared__ float qs[256];
     __shared__ float sc[KSPAN];
     __shared__ float red[32];
@@ -686,6 +724,7 @@ extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ 
 
 extern "C" __global__ void attn_join(const Params* P, const float* __restrict__ pm, const float* __restrict__ pl,
                                      const float* __restrict__ po, f16* __restrict__ out, int hd, int H, int spans) {
+    DEPS_BEGIN();
     int h = blockIdx.x, m = blockIdx.y, d = threadIdx.x;
     if (m >= P->n || d >= hd) return;
     long base = ((long)h * gridDim.y + m) * spans;
@@ -706,6 +745,7 @@ extern "C" __global__ void attn_join(const Params* P, const float* __restrict__ 
 // (⌈I/256⌉, MMAX), block 256.
 extern "C" __global__ void silu_mul(const Params* P, const float* __restrict__ g, const float* __restrict__ u,
                                     f16* __restrict__ h, int I) {
+    DEPS_BEGIN();
     int m = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
     if (m >= P->n || i >= I) return;
     float a = g[(long)m * I + i];
@@ -719,6 +759,7 @@ __device__ void sample_masked(Params* P, const float* __restrict__ logits, int V
 // index (the lowest on ties) to P->next; with a temperature, then draws
 // the token instead (sample_masked). One block of 1024 threads.
 extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, int V) {
+    DEPS_BEGIN();
     __shared__ float bv[32];
     __shared__ int bi[32];
     const u8* rows = P->rows;
