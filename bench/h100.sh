@@ -50,7 +50,7 @@ for section in "$@"; do
   engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   engine-check-mma) timeout -s KILL 150 ./bin/gpubench -model random:mistral-7b -quant bf16 -check -chunk-mma -early 2>&1 | quiet | grep "CHECK\|RESULT" ;;
   engine-variants)
-    for v in "-nf4-decode lut" "-early" "-early -nf4-decode prmt" "-early -nf4-decode mix" "-early -fuse-norm" "-nf4-decode mix -fuse-norm" "-early -chunk-mma"; do
+    for v in "-nf4-decode lut" "-early" "-early -nf4-decode prmt" "-early -nf4-decode mix" "-early -fuse-norm" "-early -nf4-threads 512" "-nf4-decode mix -fuse-norm" "-early -chunk-mma"; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep RESULT
     done ;;
   train)

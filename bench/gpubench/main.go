@@ -43,10 +43,11 @@ func main() {
 	fuseNorm := flag.Bool("fuse-norm", gpudecode.FuseNorm, "LoRA A products inside the RMSNorm launch")
 	chunkMMA := flag.Bool("chunk-mma", gpudecode.ChunkMMA, "multi-token steps on tensor cores")
 	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
+	nf4Threads := flag.Int("nf4-threads", gpudecode.NF4Threads, "most threads per block of the one-token NF4 product")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.ChunkMMA, gpudecode.EarlyLaunch = *chunkMMA, *early
+	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads = *chunkMMA, *early, *nf4Threads
 	be, err := model.NewBackend("")
 	must(err)
 	cfg, err := model.NamedConfig(*name)
@@ -173,7 +174,14 @@ func main() {
 		slices.SortFunc(labels, func(a, b string) int { return int(1e6 * (ms[b] - ms[a])) })
 		fmt.Printf("PROFILE one-token step as separate launches: %.3f ms\n", total)
 		for _, l := range labels {
-			fmt.Printf("  %-28s %4d launches %8.3f ms %7.2f us each\n", l, count[l], ms[l], 1000*ms[l]/float64(count[l]))
+			res := ""
+			if f := strings.Fields(l); len(f) >= 2 {
+				threads, _ := strconv.Atoi(strings.TrimPrefix(f[len(f)-1], "@"))
+				if regs, local, blocks, err := e.Resources(f[0], threads); err == nil {
+					res = fmt.Sprintf("  %3d regs, %d B local, %d blocks/SM", regs, local, blocks)
+				}
+			}
+			fmt.Printf("  %-34s %4d launches %8.3f ms %7.2f us each%s\n", l, count[l], ms[l], 1000*ms[l]/float64(count[l]), res)
 		}
 	}
 }

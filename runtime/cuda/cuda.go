@@ -40,41 +40,43 @@ var driver struct {
 	once sync.Once
 	err  error
 
-	cuInit                    func(flags uint32) Result
-	cuDeviceGet               func(dev *int32, ordinal int32) Result
-	cuDeviceGetAttribute      func(v *int32, attr int32, dev int32) Result
-	cuDevicePrimaryCtxRetain  func(ctx *handle, dev int32) Result
-	cuCtxSetCurrent           func(ctx handle) Result
-	cuCtxSynchronize          func() Result
-	cuPointerGetAttribute     func(data unsafe.Pointer, attr int32, ptr Ptr) Result
-	cuMemAlloc                func(p *Ptr, size uint64) Result
-	cuMemFree                 func(p Ptr) Result
-	cuMemGetInfo              func(free, total *uint64) Result
-	cuMemcpyDtoH              func(dst unsafe.Pointer, src Ptr, size uint64) Result
-	cuMemcpyHtoDAsync         func(dst Ptr, src unsafe.Pointer, size uint64, s handle) Result
-	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src Ptr, size uint64, s handle) Result
-	cuModuleLoadData          func(m *handle, image unsafe.Pointer) Result
-	cuModuleGetFunction       func(f *handle, m handle, name string) Result
-	cuLaunchKernel            func(f handle, gx, gy, gz, bx, by, bz, smem uint32, s handle, params unsafe.Pointer, extra unsafe.Pointer) Result
-	cuStreamCreate            func(s *handle, flags uint32) Result
-	cuStreamSynchronize       func(s handle) Result
-	cuStreamBeginCapture      func(s handle, mode int32) Result
-	cuStreamEndCapture        func(s handle, g *handle) Result
-	cuGraphInstantiate        func(e *handle, g handle, flags uint64) Result
-	cuGraphLaunch             func(e handle, s handle) Result
-	cuGraphDestroy            func(g handle) Result
-	cuGraphExecDestroy        func(e handle) Result
-	cuEventCreate             func(e *handle, flags uint32) Result
-	cuEventRecord             func(e handle, s handle) Result
-	cuEventSynchronize        func(e handle) Result
-	cuEventElapsedTime        func(ms *float32, start, end handle) Result
-	cuGetErrorName            func(r Result, s *uintptr) Result
-	cuMemHostAlloc            func(p *unsafe.Pointer, size uint64, flags uint32) Result
-	cuModuleUnload            func(m handle) Result
-	cuDevicePrimaryCtxRelease func(dev int32) Result
-	cuMemFreeHost             func(p unsafe.Pointer) Result
-	cuStreamDestroy           func(s handle) Result
-	cuEventDestroy            func(e handle) Result
+	cuInit                                      func(flags uint32) Result
+	cuDeviceGet                                 func(dev *int32, ordinal int32) Result
+	cuDeviceGetAttribute                        func(v *int32, attr int32, dev int32) Result
+	cuDevicePrimaryCtxRetain                    func(ctx *handle, dev int32) Result
+	cuCtxSetCurrent                             func(ctx handle) Result
+	cuCtxSynchronize                            func() Result
+	cuPointerGetAttribute                       func(data unsafe.Pointer, attr int32, ptr Ptr) Result
+	cuMemAlloc                                  func(p *Ptr, size uint64) Result
+	cuMemFree                                   func(p Ptr) Result
+	cuMemGetInfo                                func(free, total *uint64) Result
+	cuMemcpyDtoH                                func(dst unsafe.Pointer, src Ptr, size uint64) Result
+	cuMemcpyHtoDAsync                           func(dst Ptr, src unsafe.Pointer, size uint64, s handle) Result
+	cuMemcpyDtoHAsync                           func(dst unsafe.Pointer, src Ptr, size uint64, s handle) Result
+	cuModuleLoadData                            func(m *handle, image unsafe.Pointer) Result
+	cuModuleGetFunction                         func(f *handle, m handle, name string) Result
+	cuLaunchKernel                              func(f handle, gx, gy, gz, bx, by, bz, smem uint32, s handle, params unsafe.Pointer, extra unsafe.Pointer) Result
+	cuStreamCreate                              func(s *handle, flags uint32) Result
+	cuStreamSynchronize                         func(s handle) Result
+	cuStreamBeginCapture                        func(s handle, mode int32) Result
+	cuStreamEndCapture                          func(s handle, g *handle) Result
+	cuGraphInstantiate                          func(e *handle, g handle, flags uint64) Result
+	cuGraphLaunch                               func(e handle, s handle) Result
+	cuGraphDestroy                              func(g handle) Result
+	cuGraphExecDestroy                          func(e handle) Result
+	cuEventCreate                               func(e *handle, flags uint32) Result
+	cuEventRecord                               func(e handle, s handle) Result
+	cuEventSynchronize                          func(e handle) Result
+	cuEventElapsedTime                          func(ms *float32, start, end handle) Result
+	cuGetErrorName                              func(r Result, s *uintptr) Result
+	cuMemHostAlloc                              func(p *unsafe.Pointer, size uint64, flags uint32) Result
+	cuModuleUnload                              func(m handle) Result
+	cuDevicePrimaryCtxRelease                   func(dev int32) Result
+	cuMemFreeHost                               func(p unsafe.Pointer) Result
+	cuStreamDestroy                             func(s handle) Result
+	cuEventDestroy                              func(e handle) Result
+	cuFuncGetAttribute                          func(v *int32, attr int32, f handle) Result
+	cuOccupancyMaxActiveBlocksPerMultiprocessor func(n *int32, f handle, blockSize int32, smem uint64) Result
 
 	// optional: nil where the driver predates CUDA 12 (see LaunchEarly)
 	cuLaunchKernelEx func(cfg unsafe.Pointer, f handle, params unsafe.Pointer, extra unsafe.Pointer) Result
@@ -123,6 +125,8 @@ func loadDriver() error {
 			{&driver.cuEventSynchronize, "cuEventSynchronize"},
 			{&driver.cuEventElapsedTime, "cuEventElapsedTime"},
 			{&driver.cuGetErrorName, "cuGetErrorName"},
+			{&driver.cuFuncGetAttribute, "cuFuncGetAttribute"},
+			{&driver.cuOccupancyMaxActiveBlocksPerMultiprocessor, "cuOccupancyMaxActiveBlocksPerMultiprocessor"},
 		})
 		if err != nil {
 			driver.err = fmt.Errorf("cuda: driver library: %w", err)

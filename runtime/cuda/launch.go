@@ -90,6 +90,25 @@ func (m *Module) Func(name string) (*Func, error) {
 	return f, err
 }
 
+// Resources reports the registers per thread and the local (spill)
+// memory per thread the compiled kernel uses, and how many of its blocks of
+// threads threads fit on one multiprocessor at once.
+func (f *Func) Resources(threads int) (regs, localBytes, blocksPerSM int, err error) {
+	var r, l, b int32
+	const attrNumRegs, attrLocalSize = 4, 3
+	err = f.c.Do(func() error {
+		if err := check("cuFuncGetAttribute "+f.Name, driver.cuFuncGetAttribute(&r, attrNumRegs, f.f)); err != nil {
+			return err
+		}
+		if err := check("cuFuncGetAttribute "+f.Name, driver.cuFuncGetAttribute(&l, attrLocalSize, f.f)); err != nil {
+			return err
+		}
+		return check("cuOccupancyMaxActiveBlocksPerMultiprocessor "+f.Name,
+			driver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&b, f.f, int32(threads), 0))
+	})
+	return int(r), int(l), int(b), err
+}
+
 // Dim3 is a grid or block size.
 type Dim3 struct{ X, Y, Z uint32 }
 

@@ -243,6 +243,9 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
 		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
 	}
+	if NF4Threads < 32 || NF4Threads > 1024 || NF4Threads%32 != 0 {
+		return nil, fmt.Errorf("gpudecode: NF4Threads %d: a multiple of 32 in 32..1024", NF4Threads)
+	}
 	if cfg.HeadDim%2 != 0 || cfg.HeadDim > 256 || cfg.NumHeads%cfg.NumKVHeads != 0 {
 		return nil, fmt.Errorf("gpudecode: head dim %d / heads %d / KV heads %d not supported", cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads)
 	}
@@ -410,8 +413,14 @@ func (e *Engine) compile() error {
 func (e *Engine) spans() int { return (e.MaxLen + kspan - 1) / kspan }
 
 // gemvThreads is the block size of a product over rows of in columns,
-// with per 16-byte chunk elements per thread and iteration.
-func gemvThreads(in, per int) int { return min(256, max(32, (in/per+31)/32*32)) }
+// with per elements per 16-byte chunk, one chunk per thread and
+// iteration, and at most most threads.
+func gemvThreads(in, per, most int) int { return min(most, max(32, (in/per+31)/32*32)) }
+
+// NF4Threads is the most threads per block of the one-token NF4 product
+// (256 measured; 512 lets the 14336-column down projection take its
+// chunks in one pass instead of two: gpubench -nf4-threads).
+var NF4Threads = 256
 
 // job mirrors struct Job of kernels.cu: one matrix of a product launch.
 type job struct {
@@ -464,7 +473,11 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 	case "nf4":
 		per = 32
 	}
-	threads = gemvThreads(in, per)
+	most := 256
+	if kind == "nf4" && mm == 1 {
+		most = NF4Threads
+	}
+	threads = gemvThreads(in, per, most)
 	switch {
 	case mm > 1 && ChunkMMA && in%128 == 0:
 		return "gemv_" + weights + "_mma", 8, 32 * min(4, in/128)
@@ -809,6 +822,7 @@ func (e *Engine) launch(f *cuda.Func, grid, block cuda.Dim3, smem int, args ...a
 				}
 			}
 		}
+		label += fmt.Sprintf(" @%d", block.X)
 		e.prof.events = append(e.prof.events, ev)
 		e.prof.labels = append(e.prof.labels, label)
 	}
@@ -820,6 +834,17 @@ func (e *Engine) launch(f *cuda.Func, grid, block cuda.Dim3, smem int, args ...a
 	return e.stream.Launch(f, grid, block, smem, args...)
 }
 
+// Resources reports, for kernel name of kernels.cu in blocks of threads
+// threads, the registers and local (spill) bytes per thread and the
+// blocks that fit on one multiprocessor at once.
+func (e *Engine) Resources(name string, threads int) (regs, localBytes, blocksPerSM int, err error) {
+	f, ok := e.fn[name]
+	if !ok {
+		return 0, 0, 0, fmt.Errorf("gpudecode: no kernel %q", name)
+	}
+	return f.Resources(threads)
+}
+
 // profile collects an event per launch (Profile).
 type profile struct {
 	events []*cuda.Event
@@ -829,7 +854,8 @@ type profile struct {
 // Profile runs the step of mm tokens (1, 4 or MaxChunk) once as separate
 // launches with an event between each, at the position of the last Step,
 // and returns the device milliseconds spent per kernel (labelled by name,
-// and shape for the products), with the launch count of each label.
+// and shape for the products, then "@" and the threads per block), with
+// the launch count of each label.
 func (e *Engine) Profile(mm int) (ms map[string]float64, count map[string]int, err error) {
 	e.prof = &profile{}
 	defer func() { e.prof = nil }()
