@@ -44,10 +44,11 @@ func main() {
 	chunkMMA := flag.Bool("chunk-mma", gpudecode.ChunkMMA, "multi-token steps on tensor cores")
 	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
 	nf4Threads := flag.Int("nf4-threads", gpudecode.NF4Threads, "most threads per block of the one-token NF4 product")
+	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads = *chunkMMA, *early, *nf4Threads
+	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads, gpudecode.EarlyLoRA = *chunkMMA, *early, *nf4Threads, *earlyLoRA
 	be, err := model.NewBackend("")
 	must(err)
 	cfg, err := model.NamedConfig(*name)

@@ -134,11 +134,16 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"bf16+lora,early", model.Dense, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,early", model.NF4, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,fuse-norm,chunk-mma,early", model.NF4, true, "lora.", "lut", true, true, true},
+		{"bf16+lora,early,early-lora", model.Dense, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			saved, savedFuse, savedMMA, savedEarly := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch
+			saved, savedFuse, savedMMA, savedEarly, savedLoRA := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA
 			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
-			defer func() { NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = saved, savedFuse, savedMMA, savedEarly }()
+			EarlyLoRA = strings.Contains(tc.name, "early-lora")
+			defer func() {
+				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA = saved, savedFuse, savedMMA, savedEarly, savedLoRA
+			}()
 			m := tinyModel(t, b, tc.quant, tc.lora)
 			e, err := New(m, 64)
 			if err != nil {
@@ -300,11 +305,12 @@ func TestNewRefuses(t *testing.T) {
 // needed; skipped where NVRTC is not installed) and finds every kernel the
 // engine looks up in the machine code.
 func TestKernelsCompile(t *testing.T) {
-	saved := [2]int{NF4Rows, BF16Rows}
-	defer func() { NF4Rows, BF16Rows = saved[0], saved[1] }()
-	for _, rows := range [][2]int{saved, {8, 2}} {
+	saved, savedEarly := [2]int{NF4Rows, BF16Rows}, EarlyLoRA
+	defer func() { NF4Rows, BF16Rows, EarlyLoRA = saved[0], saved[1], savedEarly }()
+	for i, rows := range [][2]int{saved, {8, 2}} {
 		NF4Rows, BF16Rows = rows[0], rows[1]
-		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions()...)
+		EarlyLoRA = i == 0
+		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64)...)
 		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
 			t.Skipf("no NVRTC here: %v", err)
 		}
@@ -440,8 +446,9 @@ func TestProductKernel(t *testing.T) {
 		{4, "small", 4096, false, "lut", "gemv_bf16_m4", 2, 256},
 		{16, "bf16", 4096, false, "lut", "gemv_bf16_m16", 2, 256},
 		{16, "nf4", 4096, true, "lut", "gemv_nf4_mma", 8, 128},
-		{4, "small", 128, true, "lut", "gemv_bf16_mma", 8, 32},
-		{16, "nf4", 64, true, "lut", "gemv_nf4_m16", 2, 32}, // 64 columns: no tensor cores
+		{16, "small", 128, true, "lut", "gemv_bf16_mma", 8, 32},
+		{4, "small", 128, true, "lut", "gemv_bf16_m4", 2, 32}, // 4 tokens: measured faster without tensor cores
+		{16, "nf4", 64, true, "lut", "gemv_nf4_m16", 2, 32},   // 64 columns: no tensor cores
 		{1, "nf4", 4096, true, "lut", "gemv_nf4_m1", NF4Rows, 128},
 	} {
 		ChunkMMA, NF4Decode = tc.mma, tc.decode

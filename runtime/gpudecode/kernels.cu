@@ -176,10 +176,48 @@ struct Jobs {
     Job j[3];
 };
 
-// finish reduces acc over the block and stores the rows (see above).
+// The LoRA term of the one-token products, loaded early (EARLY_LORA,
+// engine.go's EarlyLoRA): warp w < ROWS will finish row row0+w, so before
+// the products' wait its lanes load that row of B (weights) and, right
+// after the wait, t, and the epilogue then needs no memory round trip.
+// Lane l holds elements l, l+32, … (LORA_RK slices: ⌈r/32⌉, r from the
+// engine's adapter).
+#ifndef LORA_RK
+#define LORA_RK 1
+#endif
+#ifndef EARLY_LORA
+#define EARLY_LORA 0
+#endif
+struct LoraPre {
+    float b[LORA_RK], t[LORA_RK];
+};
+
+template <int ROWS>
+__device__ __forceinline__ void lora_pre_b(const Job& J, int row0, int r, LoraPre& L) {
+    int lane = threadIdx.x & 31, row = row0 + (threadIdx.x >> 5);
+    bool has = J.B != nullptr && (threadIdx.x >> 5) < ROWS && row < J.rows;
+#pragma unroll
+    for (int k = 0; k < LORA_RK; k++) {
+        int i = lane + 32 * k;
+        L.b[k] = has && i < r ? bf2f(J.B[(long)row * r + i]) : 0.f;
+    }
+}
+
+__device__ __forceinline__ void lora_pre_t(const Job& J, int r, LoraPre& L) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < LORA_RK; k++) {
+        int i = lane + 32 * k;
+        L.t[k] = J.B != nullptr && i < r ? J.t[i] : 0.f;
+    }
+}
+
+// finish reduces acc over the block and stores the rows (see above); pre,
+// when not null, holds the LoRA term's operands (one token, and a warp
+// per row: else it is ignored).
 template <int MMAX, int ROWS>
 __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, float (&acc)[ROWS][MMAX], int r,
-                                       float scale) {
+                                       float scale, const LoraPre* pre = nullptr) {
     __shared__ float part[ROWS * MMAX][32];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
     int n = P->n;
@@ -191,6 +229,16 @@ __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, 
             if (lane == 0) part[q * MMAX + m][w] = v;
         }
     __syncthreads();
+    if (MMAX == 1 && pre != nullptr && warps >= ROWS) {
+        int row = row0 + w;
+        if (w >= ROWS || row >= J.rows) return;
+        float v = lane < warps ? part[w][lane] : 0.f;
+#pragma unroll
+        for (int k = 0; k < LORA_RK; k++) v += scale * pre->b[k] * pre->t[k];
+        v = warp_sum(v);
+        if (lane == 0) J.y[row] = J.accumulate ? J.y[row] + v : v;
+        return;
+    }
     for (int pi = w; pi < ROWS * MMAX; pi += warps) {
         int q = pi / MMAX, m = pi % MMAX, row = row0 + q;
         if (m >= n || row >= J.rows) continue;
@@ -299,7 +347,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     }
     NF4Regs regs;
     if (DECODE != 0) regs = nf4_regs();
+    LoraPre pre;
+    if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
     DEPS_WAIT();
+    if (EARLY_LORA && MMAX == 1) lora_pre_t(J, r, pre);
     __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -347,7 +398,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
             }
         }
     }
-    finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
+    finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
 }
 
 // rmsnorm_lora is rmsnorm fused with the LoRA A products of the
@@ -549,7 +600,10 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
     if (c < chunks)
 #pragma unroll
         for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
+    LoraPre pre;
+    if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
     DEPS_WAIT();
+    if (EARLY_LORA && MMAX == 1) lora_pre_t(J, r, pre);
     int n = P->n;
     float acc[ROWS][MMAX];
 #pragma unroll
@@ -584,7 +638,7 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
             }
         }
     }
-    finish<MMAX, ROWS>(P, row0, J, acc, r, scale);
+    finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
 }
 
 #define GEMV(KIND, NAME, MMAX, ROWS, ...)                                                                   \
