@@ -25,7 +25,7 @@
 #   extract-xla      the same two on XLA's step programs (-engine xla) (~10 min)
 #   engine-test      runtime/gpudecode's tests on the GPU              (~25 s)
 #   engine-nf4-lora  gpubench, NF4 + LoRA r 64, per-kernel profile     (~20 s)
-#   engine-variants  gpubench, NF4 + LoRA r 64: -early, -nf4-decode prmt|mix, -fuse-norm, -chunk-mma (~2 min)
+#   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -mma-tiles, -early-lora, -nf4-rows, -fuse-norm (~2 min)
 #   engine-check-mma gpubench -check, bf16, -chunk-mma -early: a 300-token prompt on tensor cores vs XLA (~1 min)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
 #   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
@@ -50,7 +50,7 @@ for section in "$@"; do
   engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   engine-check-mma) timeout -s KILL 150 ./bin/gpubench -model random:mistral-7b -quant bf16 -check -chunk-mma -early 2>&1 | quiet | grep "CHECK\|RESULT" ;;
   engine-variants)
-    for v in "-nf4-decode lut" "-early" "-early -nf4-decode prmt" "-early -nf4-decode mix" "-early -fuse-norm" "-early -nf4-threads 512" "-nf4-decode mix -fuse-norm" "-early -chunk-mma"; do
+    for v in "" "-mma-tiles 1" "-mma-tiles 2" "-early-lora" "-early-lora -nf4-rows 2" "-early-lora -nf4-rows 8" "-early-lora -fuse-norm"; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep RESULT
     done ;;
   train)

@@ -45,9 +45,11 @@ func main() {
 	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
 	nf4Threads := flag.Int("nf4-threads", gpudecode.NF4Threads, "most threads per block of the one-token NF4 product")
 	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
+	mmaTiles := flag.Int("mma-tiles", gpudecode.MMATiles, "8-row tiles per warp of the tensor-core products")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
+	gpudecode.MMATiles = *mmaTiles
 	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads, gpudecode.EarlyLoRA = *chunkMMA, *early, *nf4Threads, *earlyLoRA
 	be, err := model.NewBackend("")
 	must(err)

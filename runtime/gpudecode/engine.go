@@ -243,6 +243,9 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
 		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
 	}
+	if MMATiles < 1 || MMATiles > 8 {
+		return nil, fmt.Errorf("gpudecode: MMATiles %d: 1..8", MMATiles)
+	}
 	if NF4Threads < 32 || NF4Threads > 1024 || NF4Threads%32 != 0 {
 		return nil, fmt.Errorf("gpudecode: NF4Threads %d: a multiple of 32 in 32..1024", NF4Threads)
 	}
@@ -395,7 +398,7 @@ func kernelOptions(rank int) []string {
 		early = 1
 	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
-		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
+		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -494,7 +497,7 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 	threads = gemvThreads(in, per, most)
 	switch {
 	case mm > 4 && ChunkMMA && in%128 == 0:
-		return "gemv_" + weights + "_mma", 8, 32 * min(4, in/128)
+		return "gemv_" + weights + "_mma", 8 * MMATiles, 32 * min(4, in/128)
 	case mm > 4:
 		return "gemv_" + weights + "_m16", 2, threads
 	case mm > 1 && weights == "nf4":
@@ -551,6 +554,12 @@ var NF4Decode = "lut"
 // (NF4 8.1 → 9.7 ms, bf16 6.9 → 8.4 ms), so they keep the matrix-vector
 // kernels.
 var ChunkMMA = true
+
+// MMATiles is the number of 8-row tiles each warp of the tensor-core
+// products takes (MMA_TILES in kernels.cu): each token fragment it loads
+// then feeds that many products. 1 is the kernel measured above; 4 is
+// unmeasured (gpubench -mma-tiles).
+var MMATiles = 4
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a

@@ -305,11 +305,12 @@ func TestNewRefuses(t *testing.T) {
 // needed; skipped where NVRTC is not installed) and finds every kernel the
 // engine looks up in the machine code.
 func TestKernelsCompile(t *testing.T) {
-	saved, savedEarly := [2]int{NF4Rows, BF16Rows}, EarlyLoRA
-	defer func() { NF4Rows, BF16Rows, EarlyLoRA = saved[0], saved[1], savedEarly }()
+	saved, savedEarly, savedTiles := [2]int{NF4Rows, BF16Rows}, EarlyLoRA, MMATiles
+	defer func() { NF4Rows, BF16Rows, EarlyLoRA, MMATiles = saved[0], saved[1], savedEarly, savedTiles }()
 	for i, rows := range [][2]int{saved, {8, 2}} {
 		NF4Rows, BF16Rows = rows[0], rows[1]
 		EarlyLoRA = i == 0
+		MMATiles = 1 + 3*i
 		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64)...)
 		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
 			t.Skipf("no NVRTC here: %v", err)
@@ -445,8 +446,8 @@ func TestProductKernel(t *testing.T) {
 		{4, "nf4", 4096, false, "lut", "gemv_nf4_m4", 4, 128},
 		{4, "small", 4096, false, "lut", "gemv_bf16_m4", 2, 256},
 		{16, "bf16", 4096, false, "lut", "gemv_bf16_m16", 2, 256},
-		{16, "nf4", 4096, true, "lut", "gemv_nf4_mma", 8, 128},
-		{16, "small", 128, true, "lut", "gemv_bf16_mma", 8, 32},
+		{16, "nf4", 4096, true, "lut", "gemv_nf4_mma", 8 * MMATiles, 128},
+		{16, "small", 128, true, "lut", "gemv_bf16_mma", 8 * MMATiles, 32},
 		{4, "small", 128, true, "lut", "gemv_bf16_m4", 2, 32}, // 4 tokens: measured faster without tensor cores
 		{16, "nf4", 64, true, "lut", "gemv_nf4_m16", 2, 32},   // 64 columns: no tensor cores
 		{1, "nf4", 4096, true, "lut", "gemv_nf4_m1", NF4Rows, 128},

@@ -499,23 +499,27 @@ __device__ __forceinline__ u32 bf2h2(u32 v) {
     return (u32)f2h(__uint_as_float(v << 16)) | ((u32)f2h(__uint_as_float(v & 0xffff0000u)) << 16);
 }
 
-// mma_finish sums the warps' 16×8 tiles and stores token slots < n and
-// rows < rows, with the LoRA term (see finish).
-__device__ __forceinline__ void mma_finish(const Params* P, int row0, const Job& J, const float (&d)[4], int r,
+// mma_finish sums the warps' 16×8 tiles (T per warp, rows row0+8t..) and
+// stores token slots < n and rows < rows, with the LoRA term (see finish).
+template <int T>
+__device__ __forceinline__ void mma_finish(const Params* P, int row0, const Job& J, const float (&d)[T][4], int r,
                                            float scale) {
-    __shared__ float part[8][16][8];
+    __shared__ float part[8][T][16][8];
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, g = lane >> 2, t = lane & 3;
-    part[w][g][2 * t] = d[0];
-    part[w][g][2 * t + 1] = d[1];
-    part[w][g + 8][2 * t] = d[2];
-    part[w][g + 8][2 * t + 1] = d[3];
+#pragma unroll
+    for (int tt = 0; tt < T; tt++) {
+        part[w][tt][g][2 * t] = d[tt][0];
+        part[w][tt][g][2 * t + 1] = d[tt][1];
+        part[w][tt][g + 8][2 * t] = d[tt][2];
+        part[w][tt][g + 8][2 * t + 1] = d[tt][3];
+    }
     __syncthreads();
     int n = P->n, warps = blockDim.x >> 5;
-    for (int i = threadIdx.x; i < 16 * 8; i += blockDim.x) {
-        int m = i / 8, row = row0 + i % 8;
+    for (int i = threadIdx.x; i < T * 16 * 8; i += blockDim.x) {
+        int tt = i / 128, m = (i % 128) / 8, row = row0 + 8 * tt + i % 8;
         if (m >= n || row >= J.rows) continue;
         float v = 0.f;
-        for (int k = 0; k < warps; k++) v += part[k][m][i % 8];
+        for (int k = 0; k < warps; k++) v += part[k][tt][m][i % 8];
         if (J.B != nullptr)
             for (int j = 0; j < r; j++) v += scale * bf2f(J.B[(long)row * r + j]) * J.t[m * r + j];
         float* py = J.y + (long)m * J.rows + row;
@@ -523,13 +527,17 @@ __device__ __forceinline__ void mma_finish(const Params* P, int row0, const Job&
     }
 }
 
-// gemv_mma: NF4 (kind 0) or bf16 (kind 1) weights. Grid (⌈rows/8⌉, jobs),
-// block 32·warps (at most 8 warps).
-template <int KIND>
+// gemv_mma: NF4 (kind 0) or bf16 (kind 1) weights. A warp takes T tiles
+// of 8 rows, so each token fragment it loads feeds T products. Grid
+// (⌈rows/(8·T)⌉, jobs), block 32·warps (at most 8 warps).
+#ifndef MMA_TILES
+#define MMA_TILES 4
+#endif
+template <int KIND, int T>
 __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     DEPS_BEGIN();
     const Job& J = jobs.j[blockIdx.y];
-    int row0 = blockIdx.x * 8;
+    int row0 = blockIdx.x * 8 * T;
     if (row0 >= J.rows) return;
     __shared__ u32 lut[32];
     if (KIND == 0 && threadIdx.x < 32) {
@@ -539,47 +547,56 @@ __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restric
     __syncthreads();
     int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5, g = lane >> 2, t = lane & 3;
     int n = P->n, in = J.in;
-    long row = min(row0 + g, J.rows - 1);
+    long row[T];
+#pragma unroll
+    for (int tt = 0; tt < T; tt++) row[tt] = min(row0 + 8 * tt + g, J.rows - 1);
     const f16* x0 = x + (long)g * in;
     const f16* x1 = x + (long)(g + 8) * in;
     bool has0 = g < n, has1 = g + 8 < n;
-    float d[4] = {0.f, 0.f, 0.f, 0.f};
+    float d[T][4];
+#pragma unroll
+    for (int tt = 0; tt < T; tt++) d[tt][0] = d[tt][1] = d[tt][2] = d[tt][3] = 0.f;
     for (int c = w; c < in / 128; c += warps) {
         int base = c * 128 + t * 32;  // this lane's 32 columns
-        uint4 wv = make_uint4(0u, 0u, 0u, 0u);
-        u32 ah = 0;
-        if (KIND == 0) {
-            wv = __ldg((const uint4*)((const u8*)J.W + row * (in / 2) + base / 2));
-            ah = (u32)f2h(__ldg(J.absmax + (row * in + base) / 64)) * 0x10001u;
-        }
+        uint4 wv[T];
+        u32 ah[T];
+        if (KIND == 0)
+#pragma unroll
+            for (int tt = 0; tt < T; tt++) {
+                wv[tt] = __ldg((const uint4*)((const u8*)J.W + row[tt] * (in / 2) + base / 2));
+                ah[tt] = (u32)f2h(__ldg(J.absmax + (row[tt] * in + base) / 64)) * 0x10001u;
+            }
 #pragma unroll
         for (int s = 0; s < 8; s++) {
             int k = base + 4 * s;
-            u32 b[2];
-            if (KIND == 0) {
-                u32 word = ((const u32*)&wv)[s >> 1];
-                u32 b0 = (word >> (16 * (s & 1))) & 0xffu, b1 = (word >> (16 * (s & 1) + 8)) & 0xffu;
-                b[0] = hmul2(lut[b0 >> 4] | lut[16 + (b0 & 15)], ah);
-                b[1] = hmul2(lut[b1 >> 4] | lut[16 + (b1 & 15)], ah);
-            } else {
-                uint2 v = __ldg((const uint2*)((const bf16*)J.W + row * in + k));
-                b[0] = bf2h2(v.x);
-                b[1] = bf2h2(v.y);
-            }
             uint2 v0 = has0 ? *(const uint2*)(x0 + k) : make_uint2(0u, 0u);
             uint2 v1 = has1 ? *(const uint2*)(x1 + k) : make_uint2(0u, 0u);
             u32 a[4] = {v0.x, v1.x, v0.y, v1.y};
-            mma16816(d, a, b);
+#pragma unroll
+            for (int tt = 0; tt < T; tt++) {
+                u32 b[2];
+                if (KIND == 0) {
+                    u32 word = ((const u32*)&wv[tt])[s >> 1];
+                    u32 b0 = (word >> (16 * (s & 1))) & 0xffu, b1 = (word >> (16 * (s & 1) + 8)) & 0xffu;
+                    b[0] = hmul2(lut[b0 >> 4] | lut[16 + (b0 & 15)], ah[tt]);
+                    b[1] = hmul2(lut[b1 >> 4] | lut[16 + (b1 & 15)], ah[tt]);
+                } else {
+                    uint2 v = __ldg((const uint2*)((const bf16*)J.W + row[tt] * in + k));
+                    b[0] = bf2h2(v.x);
+                    b[1] = bf2h2(v.y);
+                }
+                mma16816(d[tt], a, b);
+            }
         }
     }
-    mma_finish(P, row0, J, d, r, scale);
+    mma_finish<T>(P, row0, J, d, r, scale);
 }
 
 extern "C" __global__ void gemv_nf4_mma(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
-    gemv_mma<0>(P, jobs, x, r, scale);
+    gemv_mma<0, MMA_TILES>(P, jobs, x, r, scale);
 }
 extern "C" __global__ void gemv_bf16_mma(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
-    gemv_mma<1>(P, jobs, x, r, scale);
+    gemv_mma<1, MMA_TILES>(P, jobs, x, r, scale);
 }
 
 // bf16 weights [rows, in]: 8 elements per 16 bytes, float32 products.
