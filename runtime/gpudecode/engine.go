@@ -82,10 +82,11 @@ type params struct {
 // DeviceSampling makes the engine draw tokens with a temperature on the
 // GPU (sample_masked in kernels.cu: top-p by bisection on the weight
 // threshold, splitmix64 of the seed and the position), so a sampled step
-// copies 4 bytes instead of the logits and skips the host sampler. Off by
-// default: written after the last GPU session of 2026-12-06, it has not
-// run on a GPU yet (TestEngineSampling checks its frequencies).
-var DeviceSampling = false
+// copies 4 bytes instead of the logits and skips the host sampler (0.6–0.8
+// ms per token on a 2-core machine). TestEngineSampling passed on an H100:
+// the frequencies of 2000 draws match the nucleus probabilities. Its speed
+// has not been timed (the benches decode greedily).
+var DeviceSampling = true
 
 const paramsSize = int(unsafe.Sizeof(params{}))
 
