@@ -46,10 +46,11 @@ func main() {
 	nf4Threads := flag.Int("nf4-threads", gpudecode.NF4Threads, "most threads per block of the one-token NF4 product")
 	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
 	mmaTiles := flag.Int("mma-tiles", gpudecode.MMATiles, "8-row tiles per warp of the tensor-core products")
+	mmaFrom := flag.Int("mma-from", gpudecode.MMAFrom, "narrowest step (4 or 16 tokens) on tensor cores")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.MMATiles = *mmaTiles
+	gpudecode.MMATiles, gpudecode.MMAFrom = *mmaTiles, *mmaFrom
 	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads, gpudecode.EarlyLoRA = *chunkMMA, *early, *nf4Threads, *earlyLoRA
 	be, err := model.NewBackend("")
 	must(err)

@@ -497,7 +497,7 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 	}
 	threads = gemvThreads(in, per, most)
 	switch {
-	case mm > 4 && ChunkMMA && in%128 == 0:
+	case mm > 1 && mm >= MMAFrom && ChunkMMA && in%128 == 0:
 		return "gemv_" + weights + "_mma", 8 * MMATiles, 32 * min(4, in/128)
 	case mm > 4:
 		return "gemv_" + weights + "_m16", 2, threads
@@ -561,6 +561,12 @@ var ChunkMMA = true
 // then feeds that many products. 1 is the kernel measured above; 4 is
 // unmeasured (gpubench -mma-tiles).
 var MMATiles = 4
+
+// MMAFrom is the narrowest step (4 or MaxChunk tokens) whose products run
+// on tensor cores when ChunkMMA is on. With one tile per warp, 4-token
+// steps were slower on tensor cores (above); with MMATiles 4 unmeasured
+// (gpubench -mma-from 4).
+var MMAFrom = MaxChunk
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
