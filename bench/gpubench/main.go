@@ -14,6 +14,7 @@ package main
 
 import (
 	"flag"
+	"hash/fnv"
 	"fmt"
 	"math"
 	"os"
@@ -47,10 +48,11 @@ func main() {
 	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
 	mmaTiles := flag.Int("mma-tiles", gpudecode.MMATiles, "8-row tiles per warp of the tensor-core products")
 	mmaFrom := flag.Int("mma-from", gpudecode.MMAFrom, "narrowest step (4 or 16 tokens) on tensor cores")
+	nf4Pipe := flag.Bool("nf4-pipe", gpudecode.NF4Pipeline, "NF4 products load the next chunk before this chunk's products")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.MMATiles, gpudecode.MMAFrom = *mmaTiles, *mmaFrom
+	gpudecode.MMATiles, gpudecode.MMAFrom, gpudecode.NF4Pipeline = *mmaTiles, *mmaFrom, *nf4Pipe
 	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads, gpudecode.EarlyLoRA = *chunkMMA, *early, *nf4Threads, *earlyLoRA
 	be, err := model.NewBackend("")
 	must(err)
@@ -124,6 +126,17 @@ func main() {
 		toks = append(toks, tok)
 	}
 	decode := time.Since(tDecode)
+	// a digest of the greedy tokens and the prompt's last logits: variants
+	// that only reorder work must print the same one
+	hash := fnv.New64a()
+	for _, t := range toks {
+		hash.Write([]byte{byte(t), byte(t >> 8)})
+	}
+	sum := 0.0
+	for _, l := range logits {
+		sum += math.Abs(float64(l))
+	}
+	fmt.Printf("OUTPUT tokens %016x, first tokens %v, prompt's Σ|logit| %.6g\n", hash.Sum64(), toks[:min(8, len(toks))], sum)
 	if *check {
 		diff, at := 0.0, 0
 		scale := 0.0

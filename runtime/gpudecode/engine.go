@@ -394,12 +394,16 @@ var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt"
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none).
 func kernelOptions(rank int) []string {
-	early := 0
+	early, pipe := 0, 0
 	if EarlyLoRA {
 		early = 1
 	}
+	if NF4Pipeline {
+		pipe = 1
+	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
-		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
+		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles),
+		fmt.Sprintf("-DNF4_PIPE=%d", pipe), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -408,6 +412,13 @@ func kernelOptions(rank int) []string {
 // kernels.cu). Off by default until measured on a GPU (gpubench
 // -early-lora).
 var EarlyLoRA = false
+
+// NF4Pipeline makes the NF4 products issue the next chunk's weight loads
+// right after decoding the current one, before its products (NF4_PIPE in
+// kernels.cu), instead of after them. Matters where a thread takes more
+// than one chunk per row (the 14336-column down projection). Off until
+// measured (gpubench -nf4-pipe).
+var NF4Pipeline = false
 
 func (e *Engine) compile() error {
 	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions(e.rank)...)

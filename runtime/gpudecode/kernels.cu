@@ -188,6 +188,9 @@ struct Jobs {
 #ifndef EARLY_LORA
 #define EARLY_LORA 0
 #endif
+#ifndef NF4_PIPE
+#define NF4_PIPE 0
+#endif
 struct LoraPre {
     float b[LORA_RK], t[LORA_RK];
 };
@@ -374,10 +377,25 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 wd[q][j] = lut[b >> 4] | lut[16 + (b & 15)];
             }
         }
+        // with NF4_PIPE the next chunk's loads go out before this chunk's
+        // products, else after them
+        float sc[ROWS];
+        int cur = c;
+#pragma unroll
+        for (int q = 0; q < ROWS; q++) sc[q] = a[q];
+        c += blockDim.x;
+        if (NF4_PIPE && c < chunks) {
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                long row = min(row0 + q, rows - 1);
+                wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
+                a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
+            }
+        }
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
-            const uint4* xp = (const uint4*)(x + (long)m * in + (long)c * 32);
+            const uint4* xp = (const uint4*)(x + (long)m * in + (long)cur * 32);
             uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
             const u32* xs = (const u32*)xv;  // 16 pairs
 #pragma unroll
@@ -385,11 +403,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 u32 h = 0;
 #pragma unroll
                 for (int j = 0; j < 16; j++) h = hfma2(wd[q][j], xs[j], h);
-                acc[q][m] += a[q] * h2sum(h);
+                acc[q][m] += sc[q] * h2sum(h);
             }
         }
-        c += blockDim.x;
-        if (c < chunks) {
+        if (!NF4_PIPE && c < chunks) {
 #pragma unroll
             for (int q = 0; q < ROWS; q++) {
                 long row = min(row0 + q, rows - 1);
