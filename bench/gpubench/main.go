@@ -14,8 +14,8 @@ package main
 
 import (
 	"flag"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"os"
 	"slices"
