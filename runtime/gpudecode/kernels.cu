@@ -319,6 +319,18 @@ __device__ __forceinline__ void decode_prmt(u32 w, const NF4Regs& t, u32* out) {
 // for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
 // 8 and prmt for the last 8 (the two use different units of the
 // multiprocessor, which then share the work).
+// nf4_load loads chunk c (16 bytes) of rows row0.. and their absmax.
+template <int ROWS>
+__device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* __restrict__ absmax, int row0, int rows,
+                                         int in, int c, uint4 (&wv)[ROWS], float (&a)[ROWS]) {
+#pragma unroll
+    for (int q = 0; q < ROWS; q++) {
+        long row = min(row0 + q, rows - 1);
+        wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
+        a[q] = __ldg(absmax + (row * in + (long)c * 32) / 64);
+    }
+}
+
 template <int MMAX, int ROWS, int DECODE = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     DEPS_LAUNCH();
@@ -335,14 +347,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     // the first chunk's loads are issued before the table is built
     uint4 wv[ROWS];
     float a[ROWS];
-    if (c < chunks) {
-#pragma unroll
-        for (int q = 0; q < ROWS; q++) {
-            long row = min(row0 + q, rows - 1);
-            wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
-            a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
-        }
-    }
+    if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
     __shared__ u32 lut[32];
     if (threadIdx.x < 32) {
         u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
@@ -384,14 +389,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
         for (int q = 0; q < ROWS; q++) sc[q] = a[q];
         c += blockDim.x;
-        if (NF4_PIPE && c < chunks) {
-#pragma unroll
-            for (int q = 0; q < ROWS; q++) {
-                long row = min(row0 + q, rows - 1);
-                wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
-                a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
-            }
-        }
+        if (NF4_PIPE && c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
@@ -406,14 +404,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 acc[q][m] += sc[q] * h2sum(h);
             }
         }
-        if (!NF4_PIPE && c < chunks) {
-#pragma unroll
-            for (int q = 0; q < ROWS; q++) {
-                long row = min(row0 + q, rows - 1);
-                wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
-                a[q] = __ldg(J.absmax + (row * in + (long)c * 32) / 64);
-            }
-        }
+        if (!NF4_PIPE && c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
     }
     finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
 }
