@@ -308,17 +308,6 @@ __device__ __forceinline__ void decode_prmt(u32 w, const NF4Regs& t, u32* out) {
     }
 }
 
-// NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
-// absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
-// lookups in 16-entry tables that sit in different shared-memory banks
-// (lut[0..15]: the high nibble's value in the low half; lut[16..31]: the
-// low nibble's in the high half), so a warp's lookups never conflict.
-// Products are summed in fp16 pairs over 32 elements (half an absmax
-// block), then scaled and accumulated in float32.
-// DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
-// for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
-// 8 and prmt for the last 8 (the two use different units of the
-// multiprocessor, which then share the work).
 // nf4_load loads chunk c (16 bytes) of rows row0.. and their absmax.
 template <int ROWS>
 __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* __restrict__ absmax, int row0, int rows,
@@ -331,6 +320,17 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* 
     }
 }
 
+// NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
+// absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
+// lookups in 16-entry tables that sit in different shared-memory banks
+// (lut[0..15]: the high nibble's value in the low half; lut[16..31]: the
+// low nibble's in the high half), so a warp's lookups never conflict.
+// Products are summed in fp16 pairs over 32 elements (half an absmax
+// block), then scaled and accumulated in float32.
+// DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
+// for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
+// 8 and prmt for the last 8 (the two use different units of the
+// multiprocessor, which then share the work).
 template <int MMAX, int ROWS, int DECODE = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     DEPS_LAUNCH();
