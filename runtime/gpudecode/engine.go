@@ -230,8 +230,12 @@ func (e *Engine) projection(module string, rows, in int) (proj, error) {
 
 // New prepares the engine for a model whose weights the XLA CUDA backend
 // holds, with a KV cache of maxLen positions. It compiles the kernels
-// (about a second) and records the step graphs.
+// (about a second) and records the step graphs. Options in the
+// environment variable OptionsEnv are applied first.
 func New(m *model.Model, maxLen int) (*Engine, error) {
+	if err := optionsFromEnv(); err != nil {
+		return nil, err
+	}
 	cfg := m.Config
 	w := m.Weights
 	e := &Engine{Model: m, MaxLen: maxLen, cfg: cfg, nf4: w.Quant == model.NF4, fn: map[string]*cuda.Func{}}
