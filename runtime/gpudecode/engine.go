@@ -248,6 +248,9 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
 		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
 	}
+	if NF4Depth != 1 && NF4Depth != 2 {
+		return nil, fmt.Errorf("gpudecode: NF4Depth %d: 1 or 2", NF4Depth)
+	}
 	if MMATiles < 1 || MMATiles > 8 {
 		return nil, fmt.Errorf("gpudecode: MMATiles %d: 1..8", MMATiles)
 	}
@@ -407,7 +410,7 @@ func kernelOptions(rank int) []string {
 	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
 		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles),
-		fmt.Sprintf("-DNF4_PIPE=%d", pipe), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
+		fmt.Sprintf("-DNF4_PIPE=%d", pipe), fmt.Sprintf("-DNF4_DEPTH=%d", NF4Depth), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -423,6 +426,13 @@ var EarlyLoRA = false
 // than one chunk per row (the 14336-column down projection). Off until
 // measured (gpubench -nf4-pipe).
 var NF4Pipeline = false
+
+// NF4Depth is the number of 16-byte chunks of each row whose loads a
+// thread of the one-token NF4 product keeps in flight (1 or 2; NF4_DEPTH
+// in kernels.cu); with 2 a block has half the threads, so a 4096-column
+// row takes 64 threads of two chunks each. 2 is unmeasured (gpubench
+// -nf4-depth).
+var NF4Depth = 1
 
 func (e *Engine) compile() error {
 	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions(e.rank)...)
@@ -508,7 +518,7 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 	}
 	most := 256
 	if kind == "nf4" && mm == 1 {
-		most = NF4Threads
+		most, per = NF4Threads, per*NF4Depth
 	}
 	threads = gemvThreads(in, per, most)
 	switch {

@@ -20,7 +20,7 @@ var options = map[string]any{
 	"NF4Rows": &NF4Rows, "BF16Rows": &BF16Rows, "NF4Threads": &NF4Threads,
 	"NF4Decode": &NF4Decode, "FuseNorm": &FuseNorm, "EarlyLaunch": &EarlyLaunch,
 	"EarlyLoRA": &EarlyLoRA, "NF4Pipeline": &NF4Pipeline, "ChunkMMA": &ChunkMMA,
-	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
+	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "NF4Depth": &NF4Depth, "DeviceSampling": &DeviceSampling,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
