@@ -50,7 +50,7 @@ for section in "$@"; do
   engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   engine-check-mma) timeout -s KILL 150 ./bin/gpubench -model random:mistral-7b -quant bf16 -check -chunk-mma -early 2>&1 | quiet | grep "CHECK\|RESULT" ;;
   engine-variants)
-    for v in "" "-mma-tiles 1" "-mma-tiles 2 -mma-from 4" "-mma-from 4" "-nf4-pipe" "-early-lora -nf4-pipe" "-early-lora" "-early-lora -nf4-rows 2" "-nf4-depth 2" "-nf4-depth 2 -early-lora" "-early-lora -fuse-norm"; do
+    for v in "" "-mma-tiles 1" "-mma-tiles 2 -mma-from 4" "-mma-from 4" "-nf4-pipe" "-early-lora -nf4-pipe" "-early-lora" "-early-lora -nf4-rows 2" "-nf4-depth 2" "-nf4-depth 2 -early-lora"; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep "RESULT\|OUTPUT"
     done ;;
   train)
