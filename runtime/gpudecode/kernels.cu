@@ -123,6 +123,28 @@ extern "C" __global__ void embed(const Params* P, const bf16* __restrict__ emb, 
     for (int i = threadIdx.x; i < D; i += blockDim.x) x[(long)m * D + i] = bf2f(e[i]);
 }
 
+// inv_rms is 1/rms(x) of one row of D floats (D a multiple of 4), summed
+// by the whole block; norm_row writes o = fp16(x·r·w).
+__device__ __forceinline__ float inv_rms(const float4* xr, int D, float eps, float* red) {
+    float s = 0.f;
+    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+        float4 v = xr[i];
+        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+    }
+    s = block_sum(s, red);
+    return rsqrtf(s / D + eps);
+}
+
+__device__ __forceinline__ void norm_row(const float4* xr, const float4* w4, f16* o, int D, float r) {
+    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
+        float4 v = xr[i], g = w4[i];
+        o[4 * i] = f2h(v.x * r * g.x);
+        o[4 * i + 1] = f2h(v.y * r * g.y);
+        o[4 * i + 2] = f2h(v.z * r * g.z);
+        o[4 * i + 3] = f2h(v.w * r * g.w);
+    }
+}
+
 // rmsnorm: out[m] = fp16(x[m] / rms(x[m]) * w) for m < n; with last set,
 // only row n-1, written to out[0]. Grid (MMAX), block 1024; D a multiple
 // of 4.
@@ -138,21 +160,7 @@ extern "C" __global__ void rmsnorm(const Params* P, const float* __restrict__ x,
         return;
     }
     const float4* xr = (const float4*)(x + (long)m * D);
-    float s = 0.f;
-    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
-        float4 v = xr[i];
-        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-    }
-    s = block_sum(s, red);
-    float r = rsqrtf(s / D + eps);
-    f16* o = out + (last ? 0 : (long)m * D);
-    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
-        float4 v = xr[i], g = ((const float4*)w)[i];
-        o[4 * i] = f2h(v.x * r * g.x);
-        o[4 * i + 1] = f2h(v.y * r * g.y);
-        o[4 * i + 2] = f2h(v.z * r * g.z);
-        o[4 * i + 3] = f2h(v.w * r * g.w);
-    }
+    norm_row(xr, (const float4*)w, out + (last ? 0 : (long)m * D), D, inv_rms(xr, D, eps, red));
 }
 
 // The matrix-vector products: for each job j of a launch (blockIdx.y),
@@ -441,22 +449,9 @@ extern "C" __global__ void rmsnorm_lora(const Params* P, const float* __restrict
     if (m >= P->n) return;
     const float4* xr = (const float4*)(x + (long)m * D);
     const float4* w4 = (const float4*)w;
-    float s = 0.f;
-    for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
-        float4 v = xr[i];
-        s += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
-    }
-    s = block_sum(s, red);
-    float rs = rsqrtf(s / D + eps);
+    float rs = inv_rms(xr, D, eps, red);
     if (blockIdx.x == 0) {
-        f16* o = out + (long)m * D;
-        for (int i = threadIdx.x; i < D / 4; i += blockDim.x) {
-            float4 v = xr[i], g = w4[i];
-            o[4 * i] = f2h(v.x * rs * g.x);
-            o[4 * i + 1] = f2h(v.y * rs * g.y);
-            o[4 * i + 2] = f2h(v.z * rs * g.z);
-            o[4 * i + 3] = f2h(v.w * rs * g.w);
-        }
+        norm_row(xr, w4, out + (long)m * D, D, rs);
         return;
     }
     int row = (blockIdx.x - 1) * 4;
