@@ -583,9 +583,9 @@ var ChunkMMA = true
 
 // MMATiles is the number of 8-row tiles each warp of the tensor-core
 // products takes (MMA_TILES in kernels.cu): each token fragment it loads
-// then feeds that many products. 1 is the kernel measured above; 4 is
-// unmeasured (gpubench -mma-tiles).
-var MMATiles = 4
+// then feeds that many products. 1 is the kernel measured above; more is
+// unmeasured (gpubench -mma-tiles 4).
+var MMATiles = 1
 
 // MMAFrom is the narrowest step (4 or MaxChunk tokens) whose products run
 // on tensor cores when ChunkMMA is on. With one tile per warp, 4-token
