@@ -25,11 +25,12 @@
 #   extract-xla      the same two on XLA's step programs (-engine xla) (~10 min)
 #   engine-test      runtime/gpudecode's tests on the GPU              (~25 s)
 #   engine-nf4-lora  gpubench, NF4 + LoRA r 64, per-kernel profile     (~20 s)
-#   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -mma-tiles, -early-lora, -nf4-rows, -fuse-norm (~2 min)
+#   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -mma-tiles 4, -mma-from 4, -early-lora=false, -nf4-rows 2, -fuse-norm (~2 min)
 #   engine-check-mma gpubench -check, bf16, -chunk-mma -early: a 300-token prompt on tensor cores vs XLA (~1 min)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
 #   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
-#   train-measured   cmd/train -bench 6, batch 4 (defaults), -measure-memory: the allocator's peak (~1 min)
+#   train-measured   cmd/train -bench 6, batch 4 (defaults), -measure-memory: the allocator's high-water mark (~1.5 min)
+#   train-capped     cmd/train -bench 4, batch 4, -memory-limit 10 and 13: does the step fit a capped pool? (~3 min)
 set -u
 P=/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
 export GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:$P
@@ -50,7 +51,7 @@ for section in "$@"; do
   engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   engine-check-mma) timeout -s KILL 150 ./bin/gpubench -model random:mistral-7b -quant bf16 -check -chunk-mma -early 2>&1 | quiet | grep "CHECK\|RESULT" ;;
   engine-variants)
-    for v in "" "-mma-tiles 1" "-mma-tiles 2 -mma-from 4" "-mma-from 4" "-nf4-pipe" "-early-lora -nf4-pipe" "-early-lora" "-early-lora -nf4-rows 2" "-nf4-depth 2" "-nf4-depth 2 -early-lora"; do
+    for v in "" "-mma-tiles 4" "-mma-tiles 4 -mma-from 4" "-mma-from 4" "-early-lora=false" "-nf4-rows 2" "-fuse-norm"; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep "RESULT\|OUTPUT"
     done ;;
   train)
@@ -59,6 +60,10 @@ for section in "$@"; do
     done ;;
   train-small) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -double-quant -bf16-mlp 2>&1 | quiet | grep -v '^{' ;;
   train-measured) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -measure-memory 2>&1 | quiet | grep -v '^{' ;;
+  train-capped)
+    for gb in 10 13; do
+      timeout -s KILL 200 ./bin/train -bench 4 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -memory-limit $gb 2>&1 | quiet | grep -v '^{' | tail -4
+    done ;;
   *) echo "unknown section $section" ;;
   esac
 done

@@ -58,7 +58,9 @@ type BenchResult struct {
 	// CUDA context included. Zero elsewhere.
 	MeasuredPeakBytes int64  `json:"measured_peak_bytes,omitempty"`
 	MeasuredPeak      string `json:"measured_peak,omitempty"`
-	DeviceUsedBytes   int64  `json:"device_used_bytes,omitempty"`
+	// -memory-limit: the cap the run fitted in (GB, 10⁹ bytes); 0 when not set.
+	MemoryLimitGB   float64 `json:"memory_limit_gb,omitempty"`
+	DeviceUsedBytes int64   `json:"device_used_bytes,omitempty"`
 }
 
 // newBenchBackend is the backend of -bench. With measure (-measure-memory)
@@ -66,11 +68,14 @@ type BenchResult struct {
 // instead of reserving most of the GPU up front, so that the memory in use
 // measures the run's peak, and returns the CUDA context to read it from;
 // else (or when that fails, said on stderr) the usual backend and nil.
-func newBenchBackend(name string, measure bool, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
+func newBenchBackend(name string, measure bool, limitGB float64, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
 	plugin, ok := strings.CutPrefix(name, "xla:")
+	if limitGB > 0 {
+		return cappedBackend(plugin, ok, limitGB, stderr)
+	}
 	if !measure || !ok || strings.Contains(plugin, "cpu") || cuda.Available() != nil {
 		if measure {
 			fmt.Fprintln(stderr, "train -bench: -measure-memory needs the XLA CUDA backend and the CUDA driver: not measured")
@@ -90,6 +95,37 @@ func newBenchBackend(name string, measure bool, stderr io.Writer) (backends.Back
 		return b, nil, nil
 	}
 	return b, ctx, nil
+}
+
+// cappedBackend is the backend of -memory-limit: XLA's allocator reserves
+// limitGB·10⁹ bytes of the GPU up front and may not grow, so a step that
+// needs more fails with XLA's out-of-memory error instead of running. The
+// CUDA context and the libraries' own workspaces lie outside that pool.
+func cappedBackend(plugin string, isXLA bool, limitGB float64, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
+	if !isXLA || strings.Contains(plugin, "cpu") {
+		return nil, nil, usage("-memory-limit needs the XLA CUDA backend (-backend xla:/path/to/xla_cuda_plugin.so)")
+	}
+	if err := cuda.Available(); err != nil {
+		return nil, nil, fmt.Errorf("-memory-limit: %w", err)
+	}
+	ctx, err := cuda.Open(0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-memory-limit: %w", err)
+	}
+	_, total, err := ctx.MemInfo()
+	if err != nil {
+		return nil, nil, fmt.Errorf("-memory-limit: %w", err)
+	}
+	frac := limitGB * 1e9 / float64(total)
+	if frac >= 1 {
+		return nil, nil, usage("-memory-limit %g GB: the GPU has %.1f GB", limitGB, float64(total)/1e9)
+	}
+	b, err := xla.NewWithOptions(plugin, pjrt.NamedValuesMap{"preallocate": true, "memory_fraction": float32(frac)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("-memory-limit: XLA backend with memory_fraction %.4f: %w", frac, err)
+	}
+	fmt.Fprintf(stderr, "train -bench: XLA's allocator capped at %.2f GB (memory_fraction %.4f of %.1f GB)\n", limitGB, frac, float64(total)/1e9)
+	return b, nil, nil
 }
 
 // deviceUsed is the memory in use on the context's GPU.
@@ -119,7 +155,13 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, ctx, err := newBenchBackend(o.backend, o.measureMemory, stderr)
+	if o.memoryLimit > 0 && o.measureMemory {
+		return usage("-memory-limit and -measure-memory exclude each other (one reserves the pool up front, the other lets it grow)")
+	}
+	if o.memoryLimit < 0 {
+		return usage("-memory-limit must be positive (GB)")
+	}
+	backend, ctx, err := newBenchBackend(o.backend, o.measureMemory, o.memoryLimit, stderr)
 	if err != nil {
 		return err
 	}
@@ -206,6 +248,10 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	}
 	res.Programs = m.Programs
 	fmt.Fprintf(stderr, "train -bench: %.0f tokens/s over %d steps (%.3f s a step); %s\n", res.TokensPS, o.bench, res.StepS, memLine(tr))
+	if o.memoryLimit > 0 {
+		res.MemoryLimitGB = o.memoryLimit
+		fmt.Fprintf(stderr, "train -bench: every step ran within XLA's allocator capped at %.2f GB\n", o.memoryLimit)
+	}
 	if ctx != nil {
 		used, err := deviceUsed(ctx)
 		if err != nil {

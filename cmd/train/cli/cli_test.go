@@ -257,6 +257,21 @@ func TestBench(t *testing.T) {
 	if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil || !strings.Contains(stderr, "not measured") || res.MeasuredPeakBytes != 0 {
 		t.Errorf("-measure-memory on the CPU: exit %d, measured %d, stderr %s", code, res.MeasuredPeakBytes, stderr)
 	}
+	// -memory-limit caps XLA's CUDA allocator: refused elsewhere, with
+	// -measure-memory, or when not positive
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-memory-limit", "10"}, "-memory-limit needs the XLA CUDA backend"},
+		{[]string{"-memory-limit", "10", "-measure-memory"}, "exclude each other"},
+		{[]string{"-memory-limit", "-1"}, "-memory-limit must be positive"},
+	} {
+		args := append([]string{"-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4"}, tc.args...)
+		if code, _, stderr := runCmd(t, args...); code != ExitFailure || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %s; want %q", tc.args, code, stderr, tc.want)
+		}
+	}
 	if code, _, stderr := runCmd(t, "-bench", "1", "-mask-loss"); code != ExitFailure || !strings.Contains(stderr, "no -mask-loss") {
 		t.Errorf("-bench -mask-loss: exit %d, %s", code, stderr)
 	}
