@@ -68,7 +68,7 @@ type BenchResult struct {
 // instead of reserving most of the GPU up front, so that the memory in use
 // measures the run's peak, and returns the CUDA context to read it from;
 // else (or when that fails, said on stderr) the usual backend and nil.
-func newBenchBackend(name string, measure bool, limitGB float64, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
+func newBenchBackend(name string, measure bool, sampled bool, limitGB float64, stderr io.Writer) (backends.Backend, *cuda.Context, error) {
 	if name == "" {
 		name = os.Getenv("GOMLX_BACKEND")
 	}
@@ -76,22 +76,30 @@ func newBenchBackend(name string, measure bool, limitGB float64, stderr io.Write
 	if limitGB > 0 {
 		return cappedBackend(plugin, ok, limitGB, stderr)
 	}
+	flagName := "-measure-memory"
+	if sampled {
+		flagName = "-sample-memory"
+	}
 	if !measure || !ok || strings.Contains(plugin, "cpu") || cuda.Available() != nil {
 		if measure {
-			fmt.Fprintln(stderr, "train -bench: -measure-memory needs the XLA CUDA backend and the CUDA driver: not measured")
+			fmt.Fprintf(stderr, "train -bench: %s needs the XLA CUDA backend and the CUDA driver: not measured\n", flagName)
 		}
 		b, err := model.NewBackend(name)
 		return b, nil, err
 	}
-	b, err := xla.NewWithOptions(plugin, pjrt.NamedValuesMap{"preallocate": false})
+	opts := pjrt.NamedValuesMap{"preallocate": false}
+	if sampled {
+		opts = pjrt.NamedValuesMap{"allocator": "platform"}
+	}
+	b, err := xla.NewWithOptions(plugin, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "train -bench: -measure-memory: %v: not measured\n", err)
+		fmt.Fprintf(stderr, "train -bench: %s: %v: not measured\n", flagName, err)
 		b, err := model.NewBackend(name)
 		return b, nil, err
 	}
 	ctx, err := cuda.Open(0)
 	if err != nil {
-		fmt.Fprintf(stderr, "train -bench: -measure-memory: %v: not measured\n", err)
+		fmt.Fprintf(stderr, "train -bench: %s: %v: not measured\n", flagName, err)
 		return b, nil, nil
 	}
 	return b, ctx, nil
@@ -128,6 +136,44 @@ func cappedBackend(plugin string, isXLA bool, limitGB float64, stderr io.Writer)
 	return b, nil, nil
 }
 
+// memSampler polls the device's memory in use from its own goroutine
+// (-sample-memory) and keeps the maximum.
+type memSampler struct {
+	stop, done chan struct{}
+	max        int64
+	n          int
+	err        error
+}
+
+func startSampler(ctx *cuda.Context) *memSampler {
+	s := &memSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for {
+			used, err := deviceUsed(ctx)
+			if err != nil {
+				s.err = err
+				return
+			}
+			s.max, s.n = max(s.max, used), s.n+1
+			select {
+			case <-s.stop:
+				return
+			default:
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+	}()
+	return s
+}
+
+// finish stops the sampler and returns the maximum and the sample count.
+func (s *memSampler) finish() (int64, int, error) {
+	close(s.stop)
+	<-s.done
+	return s.max, s.n, s.err
+}
+
 // deviceUsed is the memory in use on the context's GPU.
 func deviceUsed(ctx *cuda.Context) (int64, error) {
 	free, total, err := ctx.MemInfo()
@@ -161,7 +207,10 @@ func bench(o *options, stdout, stderr io.Writer) error {
 	if o.memoryLimit < 0 {
 		return usage("-memory-limit must be positive (GB)")
 	}
-	backend, ctx, err := newBenchBackend(o.backend, o.measureMemory, o.memoryLimit, stderr)
+	if o.sampleMemory && (o.measureMemory || o.memoryLimit > 0) {
+		return usage("-sample-memory excludes -measure-memory and -memory-limit")
+	}
+	backend, ctx, err := newBenchBackend(o.backend, o.measureMemory || o.sampleMemory, o.sampleMemory, o.memoryLimit, stderr)
 	if err != nil {
 		return err
 	}
@@ -217,6 +266,7 @@ func bench(o *options, stdout, stderr io.Writer) error {
 		}
 	}
 	var timed time.Duration
+	var sampler *memSampler
 	tokens := 0
 	for step := range o.bench + 1 {
 		batches := micro()
@@ -230,6 +280,9 @@ func bench(o *options, stdout, stderr io.Writer) error {
 			d.Seconds(), float64(sr.Tokens)/d.Seconds(), map[bool]string{true: "  (untimed: compiles)", false: ""}[step == 0])
 		if step == 0 {
 			res.FirstStepS, res.LossFirst = d.Seconds(), sr.Loss
+			if ctx != nil && o.sampleMemory {
+				sampler = startSampler(ctx)
+			}
 			continue
 		}
 		timed += d
@@ -252,7 +305,16 @@ func bench(o *options, stdout, stderr io.Writer) error {
 		res.MemoryLimitGB = o.memoryLimit
 		fmt.Fprintf(stderr, "train -bench: every step ran within XLA's allocator capped at %.2f GB\n", o.memoryLimit)
 	}
-	if ctx != nil {
+	if sampler != nil {
+		peak, n, err := sampler.finish()
+		if err != nil {
+			return err
+		}
+		res.DeviceUsedBytes, res.MeasuredPeakBytes = peak, peak-usedBefore
+		res.MeasuredPeak = gib(res.MeasuredPeakBytes)
+		fmt.Fprintf(stderr, "train -bench: sampled peak %s (%.2f GB): the most device memory in use in %d samples during the timed steps, less the memory in use before the weights (XLA's platform allocator frees each buffer when it dies, so tokens/s here is not representative); %.2f GB at the peak, CUDA context included\n",
+			res.MeasuredPeak, float64(res.MeasuredPeakBytes)/1e9, n, float64(peak)/1e9)
+	} else if ctx != nil {
 		used, err := deviceUsed(ctx)
 		if err != nil {
 			return err

@@ -266,11 +266,16 @@ func TestBench(t *testing.T) {
 		{[]string{"-memory-limit", "10"}, "-memory-limit needs the XLA CUDA backend"},
 		{[]string{"-memory-limit", "10", "-measure-memory"}, "exclude each other"},
 		{[]string{"-memory-limit", "-1"}, "-memory-limit must be positive"},
+		{[]string{"-sample-memory", "-measure-memory"}, "-sample-memory excludes"},
 	} {
 		args := append([]string{"-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4"}, tc.args...)
 		if code, _, stderr := runCmd(t, args...); code != ExitFailure || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %s; want %q", tc.args, code, stderr, tc.want)
 		}
+	}
+	code, stdout, stderr = runCmd(t, "-model", "random:tiny", "-bench", "1", "-batch", "1", "-max-len", "16", "-r", "4", "-sample-memory")
+	if code != ExitOK || json.Unmarshal([]byte(stdout), &res) != nil || !strings.Contains(stderr, "-sample-memory needs the XLA CUDA backend") || res.MeasuredPeakBytes != 0 {
+		t.Errorf("-sample-memory on the CPU: exit %d, measured %d, stderr %s", code, res.MeasuredPeakBytes, stderr)
 	}
 	if code, _, stderr := runCmd(t, "-bench", "1", "-mask-loss"); code != ExitFailure || !strings.Contains(stderr, "no -mask-loss") {
 		t.Errorf("-bench -mask-loss: exit %d, %s", code, stderr)
