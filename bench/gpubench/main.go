@@ -48,12 +48,10 @@ func main() {
 	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
 	mmaTiles := flag.Int("mma-tiles", gpudecode.MMATiles, "8-row tiles per warp of the tensor-core products")
 	mmaFrom := flag.Int("mma-from", gpudecode.MMAFrom, "narrowest step (4 or 16 tokens) on tensor cores")
-	nf4Pipe := flag.Bool("nf4-pipe", gpudecode.NF4Pipeline, "NF4 products load the next chunk before this chunk's products")
-	nf4Depth := flag.Int("nf4-depth", gpudecode.NF4Depth, "chunks per row a thread of the one-token NF4 product keeps in flight (1 or 2)")
 	early := flag.Bool("early", gpudecode.EarlyLaunch, "programmatic dependent launch of a step's kernels")
 	flag.Parse()
 	gpudecode.NF4Rows, gpudecode.BF16Rows, gpudecode.FuseNorm, gpudecode.NF4Decode = *nf4Rows, *bf16Rows, *fuseNorm, *nf4Decode
-	gpudecode.MMATiles, gpudecode.MMAFrom, gpudecode.NF4Pipeline, gpudecode.NF4Depth = *mmaTiles, *mmaFrom, *nf4Pipe, *nf4Depth
+	gpudecode.MMATiles, gpudecode.MMAFrom = *mmaTiles, *mmaFrom
 	gpudecode.ChunkMMA, gpudecode.EarlyLaunch, gpudecode.NF4Threads, gpudecode.EarlyLoRA = *chunkMMA, *early, *nf4Threads, *earlyLoRA
 	be, err := model.NewBackend("")
 	must(err)

@@ -248,9 +248,6 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
 		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
 	}
-	if NF4Depth != 1 && NF4Depth != 2 {
-		return nil, fmt.Errorf("gpudecode: NF4Depth %d: 1 or 2", NF4Depth)
-	}
 	if MMATiles < 1 || MMATiles > 8 {
 		return nil, fmt.Errorf("gpudecode: MMATiles %d: 1..8", MMATiles)
 	}
@@ -401,16 +398,13 @@ var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt"
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none).
 func kernelOptions(rank int) []string {
-	early, pipe := 0, 0
+	early := 0
 	if EarlyLoRA {
 		early = 1
 	}
-	if NF4Pipeline {
-		pipe = 1
-	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
 		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles),
-		fmt.Sprintf("-DNF4_PIPE=%d", pipe), fmt.Sprintf("-DNF4_DEPTH=%d", NF4Depth), fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
+		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -419,19 +413,6 @@ func kernelOptions(rank int) []string {
 // kernels.cu). Measured on an H100 (7B NF4 + LoRA r 64, gpubench, with
 // EarlyLaunch): 4.115 → 3.867 ms/token, the same greedy tokens.
 var EarlyLoRA = true
-
-// NF4Pipeline makes the NF4 products issue the next chunk's weight loads
-// right after decoding the current one, before its products (NF4_PIPE in
-// kernels.cu), instead of after them. Off: measured slower on an H100
-// (with EarlyLoRA, 4.151 against 3.867 ms/token).
-var NF4Pipeline = false
-
-// NF4Depth is the number of 16-byte chunks of each row whose loads a
-// thread of the one-token NF4 product keeps in flight (1 or 2; NF4_DEPTH
-// in kernels.cu); with 2 a block has half the threads, so a 4096-column
-// row takes 64 threads of two chunks each. 1: 2 measured slower on an
-// H100 (with EarlyLoRA, 4.903 against 3.867 ms/token).
-var NF4Depth = 1
 
 func (e *Engine) compile() error {
 	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions(e.rank)...)
@@ -517,7 +498,7 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 	}
 	most := 256
 	if kind == "nf4" && mm == 1 {
-		most, per = NF4Threads, per*NF4Depth
+		most = NF4Threads
 	}
 	threads = gemvThreads(in, per, most)
 	switch {

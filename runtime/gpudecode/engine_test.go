@@ -136,21 +136,13 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"nf4+lora,fuse-norm,chunk-mma,early", model.NF4, true, "lora.", "lut", true, true, true},
 		{"bf16+lora,early,early-lora", model.Dense, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
-		{"nf4+lora,early,nf4-pipe", model.NF4, true, "lora.", "lut", false, false, true},
-		{"nf4+lora,early,early-lora,nf4-depth", model.NF4, true, "lora.", "lut", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedPipe := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, NF4Pipeline
+			saved, savedFuse, savedMMA, savedEarly, savedLoRA := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA
 			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
 			EarlyLoRA = strings.Contains(tc.name, "early-lora")
-			NF4Pipeline = strings.Contains(tc.name, "nf4-pipe")
-			NF4Depth = 1
-			if strings.Contains(tc.name, "nf4-depth") {
-				NF4Depth = 2
-			}
-			defer func() { NF4Depth = 1 }()
 			defer func() {
-				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, NF4Pipeline = saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedPipe
+				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA = saved, savedFuse, savedMMA, savedEarly, savedLoRA
 			}()
 			m := tinyModel(t, b, tc.quant, tc.lora)
 			e, err := New(m, 64)
@@ -313,14 +305,11 @@ func TestNewRefuses(t *testing.T) {
 // needed; skipped where NVRTC is not installed) and finds every kernel the
 // engine looks up in the machine code.
 func TestKernelsCompile(t *testing.T) {
-	saved, savedEarly, savedTiles, savedPipe, savedDepth := [2]int{NF4Rows, BF16Rows}, EarlyLoRA, MMATiles, NF4Pipeline, NF4Depth
-	defer func() {
-		NF4Rows, BF16Rows, EarlyLoRA, MMATiles, NF4Pipeline, NF4Depth = saved[0], saved[1], savedEarly, savedTiles, savedPipe, savedDepth
-	}()
+	saved, savedEarly, savedTiles := [2]int{NF4Rows, BF16Rows}, EarlyLoRA, MMATiles
+	defer func() { NF4Rows, BF16Rows, EarlyLoRA, MMATiles = saved[0], saved[1], savedEarly, savedTiles }()
 	for i, rows := range [][2]int{saved, {8, 2}} {
 		NF4Rows, BF16Rows = rows[0], rows[1]
-		EarlyLoRA, NF4Pipeline = i == 0, i == 0
-		MMATiles, NF4Depth = 1+3*i, 1+i
+		EarlyLoRA, MMATiles = i == 0, 1+3*i
 		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64)...)
 		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
 			t.Skipf("no NVRTC here: %v", err)

@@ -196,12 +196,6 @@ struct Jobs {
 #ifndef EARLY_LORA
 #define EARLY_LORA 0
 #endif
-#ifndef NF4_PIPE
-#define NF4_PIPE 0
-#endif
-#ifndef NF4_DEPTH
-#define NF4_DEPTH 1
-#endif
 struct LoraPre {
     float b[LORA_RK], t[LORA_RK];
 };
@@ -338,8 +332,6 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* 
 // low nibble's in the high half), so a warp's lookups never conflict.
 // Products are summed in fp16 pairs over 32 elements (half an absmax
 // block), then scaled and accumulated in float32.
-// A one-token product with NF4_DEPTH 2 keeps two chunks' loads in flight
-// per thread (the engine then gives it half the threads).
 // DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
 // for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
 // 8 and prmt for the last 8 (the two use different units of the
@@ -357,13 +349,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     int in = J.in, rows = J.rows;
     int chunks = in / 32;  // 16 bytes = 32 elements each
     int c = threadIdx.x;
-    // the first chunk's loads (with NF4_DEPTH 2, the first two chunks')
-    // are issued before the table is built
-    constexpr int D = MMAX == 1 ? NF4_DEPTH : 1;
-    uint4 wv[ROWS], wv2[ROWS];
-    float a[ROWS], a2[ROWS];
+    // the first chunk's loads are issued before the table is built
+    uint4 wv[ROWS];
+    float a[ROWS];
     if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
-    if (D == 2 && c + blockDim.x < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c + blockDim.x, wv2, a2);
     __shared__ u32 lut[32];
     if (threadIdx.x < 32) {
         u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
@@ -398,27 +387,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 wd[q][j] = lut[b >> 4] | lut[16 + (b & 15)];
             }
         }
-        // with NF4_PIPE the next chunk's loads go out before this chunk's
-        // products, else after them
-        float sc[ROWS];
-        int cur = c;
-#pragma unroll
-        for (int q = 0; q < ROWS; q++) sc[q] = a[q];
-        c += blockDim.x;
-        if (D == 2) {  // wv takes chunk c, and the one after it is loaded
-#pragma unroll
-            for (int q = 0; q < ROWS; q++) {
-                wv[q] = wv2[q];
-                a[q] = a2[q];
-            }
-            if (c + blockDim.x < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c + blockDim.x, wv2, a2);
-        } else if (NF4_PIPE && c < chunks) {
-            nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
-        }
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
-            const uint4* xp = (const uint4*)(x + (long)m * in + (long)cur * 32);
+            const uint4* xp = (const uint4*)(x + (long)m * in + (long)c * 32);
             uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
             const u32* xs = (const u32*)xv;  // 16 pairs
 #pragma unroll
@@ -426,10 +398,11 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 u32 h = 0;
 #pragma unroll
                 for (int j = 0; j < 16; j++) h = hfma2(wd[q][j], xs[j], h);
-                acc[q][m] += sc[q] * h2sum(h);
+                acc[q][m] += a[q] * h2sum(h);
             }
         }
-        if (D == 1 && !NF4_PIPE && c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
+        c += blockDim.x;
+        if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
     }
     finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
 }

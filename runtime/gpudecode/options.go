@@ -19,8 +19,8 @@ const OptionsEnv = "SCHEMAC_GPUDECODE"
 var options = map[string]any{
 	"NF4Rows": &NF4Rows, "BF16Rows": &BF16Rows, "NF4Threads": &NF4Threads,
 	"NF4Decode": &NF4Decode, "FuseNorm": &FuseNorm, "EarlyLaunch": &EarlyLaunch,
-	"EarlyLoRA": &EarlyLoRA, "NF4Pipeline": &NF4Pipeline, "ChunkMMA": &ChunkMMA,
-	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "NF4Depth": &NF4Depth, "DeviceSampling": &DeviceSampling,
+	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
+	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
