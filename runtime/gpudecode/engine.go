@@ -11,9 +11,10 @@
 //
 // Supported: bf16 dense or NF4 projections (absmax in float32, not
 // double-quantized), bf16 LoRA factors applied unmerged, bf16 embedding
-// and LM head, float32 norms; greedy decoding on the device, with the
-// schema mask applied before the argmax; sampling with a temperature on
-// the host from the copied logits.
+// and LM head, float32 norms; greedy decoding and sampling with a
+// temperature and top-p on the device (DeviceSampling), with the schema
+// mask applied first. Options are package variables (measured defaults;
+// see the README), also settable by name in the environment (OptionsEnv).
 package gpudecode
 
 import (
