@@ -234,7 +234,7 @@ func (e *Engine) projection(module string, rows, in int) (proj, error) {
 // (about a second) and records the step graphs. Options in the
 // environment variable OptionsEnv are applied first.
 func New(m *model.Model, maxLen int) (*Engine, error) {
-	if err := optionsFromEnv(); err != nil {
+	if err := OptionsFromEnv(); err != nil {
 		return nil, err
 	}
 	cfg := m.Config

@@ -66,8 +66,10 @@ func SetOptions(spec string) error {
 	return nil
 }
 
-// optionsFromEnv applies OptionsEnv when it is set.
-func optionsFromEnv() error {
+// OptionsFromEnv applies OptionsEnv when it is set (New calls it; a
+// command calls it first to refuse a bad setting whichever engine it
+// picks).
+func OptionsFromEnv() error {
 	spec := os.Getenv(OptionsEnv)
 	if spec == "" {
 		return nil

@@ -31,7 +31,7 @@ func TestSetOptions(t *testing.T) {
 		}
 	}
 	t.Setenv(OptionsEnv, "NF4Rows=x")
-	if err := optionsFromEnv(); err == nil || !strings.Contains(err.Error(), OptionsEnv) {
-		t.Errorf("optionsFromEnv with a bad %s: %v", OptionsEnv, err)
+	if err := OptionsFromEnv(); err == nil || !strings.Contains(err.Error(), OptionsEnv) {
+		t.Errorf("OptionsFromEnv with a bad %s: %v", OptionsEnv, err)
 	}
 }

@@ -167,6 +167,11 @@ func run(o *options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if o.engine != "auto" && o.engine != "xla" && o.engine != "cuda" {
 		return usageError{fmt.Errorf("-engine %q: auto, xla or cuda", o.engine)}
 	}
+	if o.engine != "xla" { // a typo must not fall back to XLA silently
+		if err := gpudecode.OptionsFromEnv(); err != nil {
+			return usageError{err}
+		}
+	}
 
 	// Everything that can be checked is checked before any heavy work.
 	random := model.IsNamed(o.model)

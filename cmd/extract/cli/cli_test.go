@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/schemac-dev/schemac/runtime/gpudecode"
 )
 
 const (
@@ -58,6 +60,15 @@ func TestUsageAndBadInput(t *testing.T) {
 			}
 		})
 	}
+	// A bad engine option in the environment is a usage error before any
+	// work, whichever engine would run, not a silent fall-back to XLA.
+	t.Run("bad engine option", func(t *testing.T) {
+		t.Setenv(gpudecode.OptionsEnv, "NF4Rows=four")
+		code, _, stderr := runCLI("-model", fixture, "-tokenizer", tokPath, "-prompt", "x", "-max", "2")
+		if code != 1 || !strings.Contains(stderr, gpudecode.OptionsEnv) || !strings.Contains(stderr, `"four" is not an integer`) {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
 	// An adapter for another base is refused before the weights load.
 	dir := t.TempDir()
 	cfg, _ := os.ReadFile(filepath.Join(lora, "adapter_config.json"))

@@ -120,6 +120,7 @@ func cappedBackend(plugin string, isXLA bool, limitGB float64, stderr io.Writer)
 	if err != nil {
 		return nil, nil, fmt.Errorf("-memory-limit: %w", err)
 	}
+	defer ctx.Close()
 	_, total, err := ctx.MemInfo()
 	if err != nil {
 		return nil, nil, fmt.Errorf("-memory-limit: %w", err)
