@@ -202,7 +202,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.bench, "bench", 0, "benchmark: N timed optimizer steps (after one untimed, compiling step) on random tokens of -batch × -max-len, no -data or -o; prints tokens/s and the device-memory estimate as JSON")
 	fs.Float64Var(&o.memoryLimit, "memory-limit", 0, "with -bench on the XLA CUDA backend: cap XLA's allocator at this many GB (10^9 bytes), reserved up front, so the run either fits or fails with an out-of-memory error")
 	fs.BoolVar(&o.sampleMemory, "sample-memory", false, "with -bench on the XLA CUDA backend: XLA's platform allocator (no pool: each buffer is freed when it dies) and the device memory in use sampled during the timed steps; reports their maximum (tokens/s is then not representative)")
-	fs.BoolVar(&o.measureMemory, "measure-memory", false, "with -bench on the XLA CUDA backend: let XLA's allocator grow on demand and report the memory in use after the run (its high-water mark) beside the estimate")
+	fs.BoolVar(&o.measureMemory, "measure-memory", false, "with -bench on the XLA CUDA backend: let XLA's allocator grow on demand and report the memory in use after the run (its pool's high-water mark: an upper bound, as the pool grows by ever larger regions) beside the estimate")
 	fs.StringVar(&o.backend, "backend", "", "GoMLX backend (default $GOMLX_BACKEND, else go); e.g. xla:/path/to/xla_cuda_plugin.so")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
