@@ -43,7 +43,7 @@ func main() {
 	profile := flag.Bool("profile", false, "time each kernel of a one-token step")
 	fuseNorm := flag.Bool("fuse-norm", gpudecode.FuseNorm, "LoRA A products inside the RMSNorm launch")
 	chunkMMA := flag.Bool("chunk-mma", gpudecode.ChunkMMA, "multi-token steps on tensor cores")
-	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, prmt or mix")
+	nf4Decode := flag.String("nf4-decode", gpudecode.NF4Decode, "NF4 byte decoding of the one-token product: lut, lutw, prmt or mix")
 	nf4Threads := flag.Int("nf4-threads", gpudecode.NF4Threads, "most threads per block of the one-token NF4 product")
 	earlyLoRA := flag.Bool("early-lora", gpudecode.EarlyLoRA, "one-token products load their LoRA operands while the weights stream")
 	mmaTiles := flag.Int("mma-tiles", gpudecode.MMATiles, "8-row tiles per warp of the tensor-core products")

@@ -246,8 +246,8 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if w.DType != dtypes.BFloat16 {
 		return nil, fmt.Errorf("gpudecode: weights are %s: the CUDA engine needs bfloat16 (-quant bf16 or nf4)", w.DType)
 	}
-	if NF4Decode != "lut" && NF4Decode != "prmt" && NF4Decode != "mix" {
-		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, prmt or mix", NF4Decode)
+	if NF4Decode != "lut" && NF4Decode != "lutw" && NF4Decode != "prmt" && NF4Decode != "mix" {
+		return nil, fmt.Errorf("gpudecode: NF4Decode %q: lut, lutw, prmt or mix", NF4Decode)
 	}
 	if MMATiles < 1 || MMATiles > 8 {
 		return nil, fmt.Errorf("gpudecode: MMATiles %d: 1..8", MMATiles)
@@ -392,7 +392,7 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
@@ -546,10 +546,15 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 }
 
 // NF4Decode is how the one-token NF4 product turns weight bytes into fp16
-// values: "lut" (shared-memory tables, the default), "prmt" (byte permutes
-// on a table held in registers) or "mix" (half of each chunk either way).
-// Measured on an H100 (7B NF4 + LoRA r 64, with EarlyLaunch): lut 4.095
-// ms/token, prmt 4.314, mix 4.482.
+// values: "lut" (shared-memory tables, the default), "lutw" (the same
+// tables, with the offsets of a word's four bytes computed at once:
+// decode_lutw), "prmt" (byte permutes on a table held in registers) or
+// "mix" (half of each chunk by lut, half by prmt). Measured on an H100
+// (7B NF4 + LoRA r 64, with EarlyLaunch): lut 4.095 ms/token, prmt 4.314,
+// mix 4.482. lutw is unmeasured: its kernel has 1181 machine instructions
+// against lut's 1389 (nvdisasm of the sm_90 cubin), the saving all in the
+// decoding (shifts, masks and an address computation per nibble become a
+// byte extract).
 var NF4Decode = "lut"
 
 // ChunkMMA runs the products of 16-token steps (prompt chunks, long

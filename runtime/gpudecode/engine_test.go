@@ -135,6 +135,7 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"nf4+lora,early", model.NF4, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,fuse-norm,chunk-mma,early", model.NF4, true, "lora.", "lut", true, true, true},
 		{"bf16+lora,early,early-lora", model.Dense, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,lutw,early,early-lora", model.NF4, true, "lora.", "lutw", false, false, true},
 		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -440,6 +441,7 @@ func TestProductKernel(t *testing.T) {
 	}{
 		{1, "nf4", 4096, false, "lut", "gemv_nf4_m1", NF4Rows, 128},        // 128 chunks of 32
 		{1, "nf4", 14336, false, "prmt", "gemv_nf4_m1_prmt", NF4Rows, 256}, // 448 chunks, at most 256 threads
+		{1, "nf4", 4096, false, "lutw", "gemv_nf4_m1_lutw", NF4Rows, 128},
 		{1, "bf16", 4096, false, "lut", "gemv_bf16_m1", BF16Rows, 256},
 		{1, "small", 64, false, "lut", "gemv_bf16_small", 1, 32},
 		{4, "nf4", 4096, false, "lut", "gemv_nf4_m4", 4, 128},

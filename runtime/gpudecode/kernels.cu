@@ -313,6 +313,22 @@ __device__ __forceinline__ void decode_prmt(u32 w, const NF4Regs& t, u32* out) {
     }
 }
 
+// decode_lutw is the shared-memory table lookup of four bytes at once: two
+// shifts and masks turn the word into the byte offsets of its high
+// nibbles' entries (4·nibble) and its low nibbles' (64 + 4·nibble), so
+// each lookup costs a byte extract (prmt) instead of shifts, masks and an
+// address computation per nibble.
+__device__ __forceinline__ void decode_lutw(u32 w, const u32* lut, u32* out) {
+    u32 hi = (w >> 2) & 0x3c3c3c3cu;
+    u32 lo = ((w << 2) & 0x3c3c3c3cu) | 0x40404040u;
+    const char* base = (const char*)lut;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        u32 oh = prmt(hi, 0u, 0x4440u | k), ol = prmt(lo, 0u, 0x4440u | k);
+        out[k] = *(const u32*)(base + oh) | *(const u32*)(base + ol);
+    }
+}
+
 // nf4_load loads chunk c (16 bytes) of rows row0.. and their absmax.
 template <int ROWS>
 __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* __restrict__ absmax, int row0, int rows,
@@ -335,7 +351,8 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* 
 // DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
 // for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
 // 8 and prmt for the last 8 (the two use different units of the
-// multiprocessor, which then share the work).
+// multiprocessor, which then share the work), 3 the tables with the
+// offsets of a word's four bytes computed at once (decode_lutw).
 template <int MMAX, int ROWS, int DECODE = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     DEPS_LAUNCH();
@@ -381,6 +398,10 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
             for (int j = 0; j < 16; j++) {
                 if (DECODE == 1 || (DECODE == 2 && j >= 8)) {
                     if ((j & 3) == 0) decode_prmt(ww[j >> 2], regs, &wd[q][j]);
+                    continue;
+                }
+                if (DECODE == 3) {
+                    if ((j & 3) == 0) decode_lutw(ww[j >> 2], lut, &wd[q][j]);
                     continue;
                 }
                 u32 b = (ww[j >> 2] >> (8 * (j & 3))) & 0xffu;
@@ -658,6 +679,7 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
 GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
 GEMV(nf4, gemv_nf4_m1_prmt, 1, NF4_ROWS, 1)
 GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
+GEMV(nf4, gemv_nf4_m1_lutw, 1, NF4_ROWS, 3)
 GEMV(nf4, gemv_nf4_m4, 4, 4)
 GEMV(nf4, gemv_nf4_m16, 16, 2)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
