@@ -396,6 +396,11 @@ var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt"
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
 
+// KernelSource returns kernels.cu and the NVRTC options the engine would
+// compile it with for LoRA rank rank under the current settings (for
+// reading the machine code: bench/cubin).
+func KernelSource(rank int) (string, []string) { return kernelSource, kernelOptions(rank) }
+
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none).
 func kernelOptions(rank int) []string {
