@@ -26,6 +26,7 @@
 #   engine-test      runtime/gpudecode's tests on the GPU              (~25 s)
 #   engine-nf4-lora  gpubench, NF4 + LoRA r 64, per-kernel profile     (~20 s)
 #   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -nf4-decode lutw, -mma-tiles 4, -mma-from 4, -early-lora=false, -nf4-rows 2, -fuse-norm (~2 min)
+#   engine-repeat    gpubench twice with and twice without -early-lora: do the OUTPUT digests repeat? (~1.5 min)
 #   engine-check-mma gpubench -check, bf16, -chunk-mma -early: a 300-token prompt on tensor cores vs XLA (~1 min)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
 #   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
@@ -54,6 +55,10 @@ for section in "$@"; do
   engine-variants)
     for v in "" "-nf4-decode lutw" "-mma-tiles 4" "-mma-tiles 4 -mma-from 4" "-mma-from 4" "-early-lora=false" "-nf4-rows 2" "-fuse-norm"; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep "RESULT\|OUTPUT"
+    done ;;
+  engine-repeat)  # is the prompt's Σ|logit| the same run to run? (OUTPUT lines)
+    for v in "" "" "-early-lora=false" "-early-lora=false"; do
+      echo "-- $v"; timeout -s KILL 60 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -steps 32 $v 2>&1 | quiet | grep OUTPUT
     done ;;
   train)
     for a in "-batch 4" "-batch 2 -accum 2"; do
