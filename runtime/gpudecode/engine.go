@@ -404,12 +404,15 @@ func KernelSource(rank int) (string, []string) { return kernelSource, kernelOpti
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none).
 func kernelOptions(rank int) []string {
-	early := 0
+	early, multi := 0, 0
 	if EarlyLoRA {
 		early = 1
 	}
+	if NF4Decode == "lutw" {
+		multi = 3
+	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
-		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles),
+		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
 		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
 }
 
@@ -559,7 +562,8 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 // mix 4.482. lutw is unmeasured: its kernel has 1181 machine instructions
 // against lut's 1389 (nvdisasm of the sm_90 cubin), the saving all in the
 // decoding (shifts, masks and an address computation per nibble become a
-// byte extract).
+// byte extract). With lutw the multi-token NF4 products (4 and 16 tokens,
+// tensor cores included) decode the same way.
 var NF4Decode = "lut"
 
 // ChunkMMA runs the products of 16-token steps (prompt chunks, long

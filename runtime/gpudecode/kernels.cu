@@ -376,7 +376,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
         lut[threadIdx.x] = threadIdx.x < 16 ? h : h << 16;
     }
     NF4Regs regs;
-    if (DECODE != 0) regs = nf4_regs();
+    if (DECODE == 1 || DECODE == 2) regs = nf4_regs();
     LoraPre pre;
     if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
     DEPS_WAIT();
@@ -545,7 +545,12 @@ __device__ __forceinline__ void mma_finish(const Params* P, int row0, const Job&
 // of 8 rows, so each token fragment it loads feeds T products. Grid
 // (⌈rows/(8·T)⌉, jobs), block 32·warps (at most 8 warps).
 #ifndef MMA_TILES
-#define MMA_TILES 4
+#define MMA_TILES 1
+#endif
+// NF4_MULTI_DECODE is the DECODE of the multi-token NF4 products (0: lut,
+// 3: lutw; engine.go sets 3 when NF4Decode is "lutw").
+#ifndef NF4_MULTI_DECODE
+#define NF4_MULTI_DECODE 0
 #endif
 template <int KIND, int T>
 __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
@@ -589,7 +594,12 @@ __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
             for (int tt = 0; tt < T; tt++) {
                 u32 b[2];
-                if (KIND == 0) {
+                if (KIND == 0 && NF4_MULTI_DECODE == 3) {
+                    u32 pairs[4];
+                    decode_lutw(((const u32*)&wv[tt])[s >> 1], lut, pairs);
+                    b[0] = hmul2(pairs[2 * (s & 1)], ah[tt]);
+                    b[1] = hmul2(pairs[2 * (s & 1) + 1], ah[tt]);
+                } else if (KIND == 0) {
                     u32 word = ((const u32*)&wv[tt])[s >> 1];
                     u32 b0 = (word >> (16 * (s & 1))) & 0xffu, b1 = (word >> (16 * (s & 1) + 8)) & 0xffu;
                     b[0] = hmul2(lut[b0 >> 4] | lut[16 + (b0 & 15)], ah[tt]);
@@ -680,8 +690,8 @@ GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
 GEMV(nf4, gemv_nf4_m1_prmt, 1, NF4_ROWS, 1)
 GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
 GEMV(nf4, gemv_nf4_m1_lutw, 1, NF4_ROWS, 3)
-GEMV(nf4, gemv_nf4_m4, 4, 4)
-GEMV(nf4, gemv_nf4_m16, 16, 2)
+GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
+GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
 GEMV(bf16, gemv_bf16_small, 1, 1)
 GEMV(bf16, gemv_bf16_m4, 4, 2)
