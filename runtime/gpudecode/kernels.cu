@@ -220,6 +220,15 @@ __device__ __forceinline__ void lora_pre_t(const Job& J, int r, LoraPre& L) {
     }
 }
 
+// wait_with_lora is a product's DEPS_WAIT; a one-token product with
+// EARLY_LORA loads its B row before the wait and t after it.
+template <int MMAX, int ROWS>
+__device__ __forceinline__ void wait_with_lora(const Job& J, int row0, int r, LoraPre& pre) {
+    if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
+    DEPS_WAIT();
+    if (EARLY_LORA && MMAX == 1) lora_pre_t(J, r, pre);
+}
+
 // finish reduces acc over the block and stores the rows (see above); pre,
 // when not null, holds the LoRA term's operands (one token, and a warp
 // per row: else it is ignored).
@@ -378,9 +387,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     NF4Regs regs;
     if (DECODE == 1 || DECODE == 2) regs = nf4_regs();
     LoraPre pre;
-    if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
-    DEPS_WAIT();
-    if (EARLY_LORA && MMAX == 1) lora_pre_t(J, r, pre);
+    wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
     __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -623,6 +630,14 @@ extern "C" __global__ void gemv_bf16_mma(const Params* P, const Jobs jobs, const
     gemv_mma<1, MMA_TILES>(P, jobs, x, r, scale);
 }
 
+// bf16_load loads chunk c (16 bytes) of rows row0.. of bf16 weights.
+template <int ROWS>
+__device__ __forceinline__ void bf16_load(const bf16* __restrict__ W, int row0, int rows, int in, int c,
+                                          uint4 (&wv)[ROWS]) {
+#pragma unroll
+    for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
+}
+
 // bf16 weights [rows, in]: 8 elements per 16 bytes, float32 products.
 template <int MMAX, int ROWS>
 __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
@@ -638,13 +653,9 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
     int chunks = in / 8;
     int c = threadIdx.x;
     uint4 wv[ROWS];  // the first chunk's loads are issued before the wait
-    if (c < chunks)
-#pragma unroll
-        for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
+    if (c < chunks) bf16_load<ROWS>(W, row0, rows, in, c, wv);
     LoraPre pre;
-    if (EARLY_LORA && MMAX == 1) lora_pre_b<ROWS>(J, row0, r, pre);
-    DEPS_WAIT();
-    if (EARLY_LORA && MMAX == 1) lora_pre_t(J, r, pre);
+    wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
     int n = P->n;
     float acc[ROWS][MMAX];
 #pragma unroll
@@ -652,9 +663,7 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
 #pragma unroll
         for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
     for (; c < chunks; c += blockDim.x) {
-        if (c != threadIdx.x)
-#pragma unroll
-            for (int q = 0; q < ROWS; q++) wv[q] = __ldg((const uint4*)(W + (long)min(row0 + q, rows - 1) * in + (long)c * 8));
+        if (c != threadIdx.x) bf16_load<ROWS>(W, row0, rows, in, c, wv);
 #pragma unroll
         for (int m = 0; m < MMAX; m++) {
             if (m >= n) break;
