@@ -31,8 +31,8 @@
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
 #   train-small      cmd/train -bench 6, batch 4, -double-quant -bf16-mlp (~1 min)
 #   train-measured   cmd/train -bench 6, batch 4 (defaults), -measure-memory: the allocator's high-water mark (~1.5 min)
-#   train-sampled    cmd/train -bench 3, batch 4, -sample-memory: memory in use sampled during the steps, no pool (~2 min?)
-#   train-capped     cmd/train -bench 4, batch 4, -memory-limit 10 and 13: does the step fit a capped pool? (~3 min)
+#   train-sampled    cmd/train -bench 3, batch 4, -sample-memory: memory in use sampled during the steps, no pool (~1 min)
+#   train-capped     cmd/train -bench 5 in a capped pool: batch 2×2 in 10 GB, batch 4 in 12 GB (~2.5 min)
 set -u
 P=/opt/torch/.venv/lib/python3.12/site-packages/jax_plugins/xla_cuda13/xla_cuda_plugin.so
 export GOPJRT_CUDA_CHECKS=0 GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:$P
@@ -68,8 +68,8 @@ for section in "$@"; do
   train-measured) timeout -s KILL 200 ./bin/train -bench 6 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -measure-memory 2>&1 | quiet | grep -v '^{' ;;
   train-sampled) timeout -s KILL 300 ./bin/train -bench 3 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -sample-memory 2>&1 | quiet | grep -v '^{' | tail -4 ;;
   train-capped)
-    for gb in 10 13; do
-      timeout -s KILL 200 ./bin/train -bench 4 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 -batch 4 -memory-limit $gb 2>&1 | quiet | grep -v '^{' | tail -4
+    for a in "-batch 2 -accum 2 -memory-limit 10" "-batch 4 -memory-limit 12"; do
+      timeout -s KILL 200 ./bin/train -bench 5 -model random:mistral-7b -quant nf4 -max-len 1024 -r 64 $a 2>&1 | quiet | grep -v '^{' | tail -4
     done ;;
   *) echo "unknown section $section" ;;
   esac

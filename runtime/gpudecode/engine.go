@@ -9,8 +9,8 @@
 // one 4-byte read per token instead of an XLA program whose matrix-vector
 // products cannot read NF4 weights at memory speed.
 //
-// Supported: bf16 dense or NF4 projections (absmax in float32, not
-// double-quantized), bf16 LoRA factors applied unmerged, bf16 embedding
+// Supported: bf16 dense or NF4 projections (absmax in float32; with
+// Absmax16 also double-quantized), bf16 LoRA factors applied unmerged, bf16 embedding
 // and LM head, float32 norms; greedy decoding and sampling with a
 // temperature and top-p on the device (DeviceSampling), with the schema
 // mask applied first. Options are package variables (measured defaults;
@@ -31,6 +31,7 @@ import (
 
 	"github.com/schemac-dev/schemac/runtime/cuda"
 	"github.com/schemac-dev/schemac/runtime/model"
+	"github.com/schemac-dev/schemac/runtime/nf4"
 )
 
 //go:embed kernels.cu
@@ -95,8 +96,12 @@ const paramsSize = int(unsafe.Sizeof(params{}))
 type proj struct {
 	rows, in int
 	w        cuda.Ptr // bf16 [rows, in], or NF4 packed [rows·in/2]
-	absmax   cuda.Ptr // NF4 only: float32 [rows·in/64]
-	a, b     cuda.Ptr // LoRA factors bf16 [r, in] and [rows, r] (0: none)
+	absmax   cuda.Ptr // NF4 only: what the kernels read, float32 or (Absmax16) fp16 [rows·in/64]
+	// NF4 with Absmax16: where New's conversion reads the absmax values
+	// from, float32 [rows·in/64] or double-quantized (int8 values, a
+	// float32 scale per 256 and their float32 mean)
+	absF32, absQ, absScale, absMean cuda.Ptr
+	a, b                            cuda.Ptr // LoRA factors bf16 [r, in] and [rows, r] (0: none)
 }
 
 type layer struct {
@@ -115,6 +120,7 @@ type Engine struct {
 	MaxLen int
 	cfg    *model.Config
 	nf4    bool
+	half   bool // fp16 absmax copies: Absmax16, or double-quantized NF4
 	early  bool // EarlyLaunch, on a GPU that has it
 	rank   int
 	scale  float32
@@ -209,11 +215,28 @@ func (e *Engine) projection(module string, rows, in int) (proj, error) {
 		if p.w, err = e.weightPtr(module+".weight"+model.NF4Packed, dtypes.Uint8, rows*in/2); err != nil {
 			return p, err
 		}
-		if e.has(module + ".weight" + model.NF4AbsmaxQ) {
-			return p, fmt.Errorf("gpudecode: %s is double-quantized: the CUDA engine reads float32 absmax values (drop -double-quant)", module)
+		n := rows * in / 64
+		if !e.has(module + ".weight" + model.NF4AbsmaxQ) {
+			if p.absF32, err = e.weightPtr(module+".weight"+model.NF4Absmax, dtypes.Float32, n); err != nil {
+				return p, err
+			}
+		} else {
+			base := module + ".weight"
+			if p.absQ, err = e.weightPtr(base+model.NF4AbsmaxQ, dtypes.Int8, n); err != nil {
+				return p, err
+			}
+			if p.absScale, err = e.weightPtr(base+model.NF4AbsmaxScale, dtypes.Float32, (n+nf4.DoubleBlockSize-1)/nf4.DoubleBlockSize); err != nil {
+				return p, err
+			}
+			if p.absMean, err = e.weightPtr(base+model.NF4AbsmaxMean, dtypes.Float32, 1); err != nil {
+				return p, err
+			}
 		}
-		if p.absmax, err = e.weightPtr(module+".weight"+model.NF4Absmax, dtypes.Float32, rows*in/64); err != nil {
-			return p, err
+		p.absmax = p.absF32
+		if e.half {
+			if p.absmax, err = e.alloc(2 * int64(n)); err != nil {
+				return p, err
+			}
 		}
 	} else if p.w, err = e.weightPtr(module+".weight", dtypes.BFloat16, rows*in); err != nil {
 		return p, err
@@ -255,6 +278,9 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if NF4Threads < 32 || NF4Threads > 1024 || NF4Threads%32 != 0 {
 		return nil, fmt.Errorf("gpudecode: NF4Threads %d: a multiple of 32 in 32..1024", NF4Threads)
 	}
+	if NF4MinBlocks < 1 || NF4MinBlocks*NF4Threads > 2048 {
+		return nil, fmt.Errorf("gpudecode: NF4MinBlocks %d: 1..%d blocks of NF4Threads %d threads", NF4MinBlocks, 2048/NF4Threads, NF4Threads)
+	}
 	if cfg.HeadDim%2 != 0 || cfg.HeadDim > 256 || cfg.NumHeads%cfg.NumKVHeads != 0 {
 		return nil, fmt.Errorf("gpudecode: head dim %d / heads %d / KV heads %d not supported", cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads)
 	}
@@ -275,6 +301,7 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	if e.rank > 256 {
 		return nil, fmt.Errorf("gpudecode: LoRA rank %d: at most 256", e.rank)
 	}
+	e.half = e.nf4 && (Absmax16 || e.has("model.layers.0.self_attn.q_proj.weight"+model.NF4AbsmaxQ))
 	var err error
 	if e.embed, err = e.weightPtr("model.embed_tokens.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
 		return nil, err
@@ -304,6 +331,10 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
+	if err := e.halveAbsmax(); err != nil {
+		e.Close()
+		return nil, err
+	}
 	if EarlyLaunch {
 		arch, err := e.ctx.Arch()
 		if err != nil {
@@ -318,6 +349,37 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// Absmax16 makes the engine keep its own fp16 copy of the NF4 absmax
+// values (rounded once at start, 2 bytes per 64 weights instead of 4),
+// as it always does for double-quantized weights (the copy holds their
+// dequantized values). Off: measured slower on an H100 (7B NF4 + LoRA r
+// 64, gpubench) despite the 6% fewer bytes, 3.925 against 3.749 ms/token
+// (3.791 against 3.679 with NF4MinBlocks 4), the same tokens.
+var Absmax16 = false
+
+// halveAbsmax writes the fp16 absmax copies of Absmax16 (absmax_half in
+// kernels.cu), then waits for them.
+func (e *Engine) halveAbsmax() error {
+	if !e.half {
+		return nil
+	}
+	s, err := e.ctx.NewStream()
+	if err != nil {
+		return err
+	}
+	defer s.Destroy()
+	for _, ly := range e.layers {
+		for _, p := range []proj{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+			n := p.rows * p.in / 64
+			if err := s.Launch(e.fn["absmax_half"], cuda.D1((n+255)/256), cuda.D1(256), 0,
+				p.absF32, p.absQ, p.absScale, p.absMean, p.absmax, n); err != nil {
+				return err
+			}
+		}
+	}
+	return s.Synchronize()
 }
 
 func (e *Engine) alloc(n int64) (cuda.Ptr, error) {
@@ -394,16 +456,16 @@ func (e *Engine) allocate() error {
 
 var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
-	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora"}
+	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half"}
 
 // KernelSource returns kernels.cu and the NVRTC options the engine would
 // compile it with for LoRA rank rank under the current settings (for
 // reading the machine code: bench/cubin).
-func KernelSource(rank int) (string, []string) { return kernelSource, kernelOptions(rank) }
+func KernelSource(rank int) (string, []string) { return kernelSource, kernelOptions(rank, Absmax16) }
 
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
-// (0: none).
-func kernelOptions(rank int) []string {
+// (0: none), with fp16 absmax values when half is set.
+func kernelOptions(rank int, half bool) []string {
 	early, multi := 0, 0
 	if EarlyLoRA {
 		early = 1
@@ -413,7 +475,8 @@ func kernelOptions(rank int) []string {
 	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
 		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
-		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32))}
+		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32)), fmt.Sprintf("-DABSMAX16=%d", b2i(half)),
+		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks)}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -424,7 +487,7 @@ func kernelOptions(rank int) []string {
 var EarlyLoRA = true
 
 func (e *Engine) compile() error {
-	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions(e.rank)...)
+	mod, err := e.ctx.Compile("kernels.cu", kernelSource, kernelOptions(e.rank, e.half)...)
 	if err != nil {
 		return err
 	}
@@ -447,6 +510,16 @@ func (e *Engine) spans() int { return (e.MaxLen + kspan - 1) / kspan }
 // with per elements per 16-byte chunk, one chunk per thread and
 // iteration, and at most most threads.
 func gemvThreads(in, per, most int) int { return min(most, max(32, (in/per+31)/32*32)) }
+
+// NF4MinBlocks is the number of blocks of NF4Threads threads the
+// one-token lutw and prmt products are compiled to fit on one
+// multiprocessor (__launch_bounds__ in kernels.cu), which caps their
+// registers: 3 gives lutw 80 registers (6 blocks of 128 threads) instead of
+// the 127 the compiler picks alone (3 blocks). Measured on an H100 (7B NF4
+// + LoRA r 64, gpubench, same card): 1 (no cap) 3.749 ms/token, 3 3.620
+// and 3.623, 4 (64 registers, 32 bytes spilled) 3.668–3.711, 5 (48
+// registers) 4.489; the same tokens.
+var NF4MinBlocks = 3
 
 // NF4Threads is the most threads per block of the one-token NF4 product.
 // 512 lets the 14336-column down projection take its chunks in one pass
@@ -553,18 +626,18 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 	return e.products(mm, kind, x, main...)
 }
 
-// NF4Decode is how the one-token NF4 product turns weight bytes into fp16
-// values: "lut" (shared-memory tables, the default), "lutw" (the same
-// tables, with the offsets of a word's four bytes computed at once:
-// decode_lutw), "prmt" (byte permutes on a table held in registers) or
-// "mix" (half of each chunk by lut, half by prmt). Measured on an H100
-// (7B NF4 + LoRA r 64, with EarlyLaunch): lut 4.095 ms/token, prmt 4.314,
-// mix 4.482. lutw is unmeasured: its kernel has 1181 machine instructions
-// against lut's 1389 (nvdisasm of the sm_90 cubin), the saving all in the
-// decoding (shifts, masks and an address computation per nibble become a
-// byte extract). With lutw the multi-token NF4 products (4 and 16 tokens,
-// tensor cores included) decode the same way.
-var NF4Decode = "lut"
+// NF4Decode is how the NF4 products turn weight bytes into fp16 values:
+// "lutw" (the default: shared-memory tables, with the offsets of a word's
+// four bytes computed at once by decode_lutw), "lut" (the same tables, one
+// byte at a time), "prmt" (byte permutes on a table held in registers) or
+// "mix" (half of each chunk by lut, half by prmt). lutw applies to every
+// NF4 product (4 and 16 tokens, tensor cores included); the others to the
+// one-token product only. Measured on an H100 (7B NF4 + LoRA r 64,
+// gpubench, EarlyLaunch): lut 4.095 ms/token, prmt 4.314, mix 4.482; on
+// another H100 with EarlyLoRA, lut 3.872 and lutw 3.823 ms/token (4-token
+// step 8.309 → 8.086 ms), the same tokens. lutw's one-token kernel has 1181
+// machine instructions against lut's 1389 (nvdisasm, sm_90).
+var NF4Decode = "lutw"
 
 // ChunkMMA runs the products of 16-token steps (prompt chunks, long
 // jump-forward chunks) on tensor cores (gemv_nf4_mma, gemv_bf16_mma),
@@ -578,14 +651,15 @@ var ChunkMMA = true
 
 // MMATiles is the number of 8-row tiles each warp of the tensor-core
 // products takes (MMA_TILES in kernels.cu): each token fragment it loads
-// then feeds that many products. 1 is the kernel measured above; more is
-// unmeasured (gpubench -mma-tiles 4).
-var MMATiles = 1
+// then feeds that many products. Measured on an H100 (7B NF4 + LoRA r 64,
+// gpubench): 4 tiles against 1, a 16-token step 22.9 → 18.0 ms and the
+// 300-token prefill 408 → 327 ms, the same tokens.
+var MMATiles = 4
 
 // MMAFrom is the narrowest step (4 or MaxChunk tokens) whose products run
-// on tensor cores when ChunkMMA is on. With one tile per warp, 4-token
-// steps were slower on tensor cores (above); with MMATiles 4 unmeasured
-// (gpubench -mma-from 4).
+// on tensor cores when ChunkMMA is on. 4-token steps stay on the
+// matrix-vector kernels: on tensor cores they took 9.7 against 8.1 ms with
+// one tile per warp, 13.9 against 8.3 ms with four (H100, NF4 + LoRA).
 var MMAFrom = MaxChunk
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
@@ -938,4 +1012,11 @@ func (e *Engine) Profile(mm int) (ms map[string]float64, count map[string]int, e
 		count[l]++
 	}
 	return ms, count, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

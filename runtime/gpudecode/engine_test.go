@@ -48,6 +48,13 @@ func gpuBackend(t *testing.T) backends.Backend {
 // and the tiny-mistral-lora adapter unmerged when lora; stacked.
 func tinyModel(t *testing.T, b backends.Backend, quant model.Quant, lora bool) *model.Model {
 	t.Helper()
+	return tinyModelDQ(t, b, quant, lora, false)
+}
+
+// tinyModelDQ is tinyModel, with the NF4 absmax values double-quantized
+// when dq is set.
+func tinyModelDQ(t *testing.T, b backends.Backend, quant model.Quant, lora, dq bool) *model.Model {
+	t.Helper()
 	dir := filepath.Join(fixtureDir, "tiny-mistral")
 	cfg, err := model.ReadConfig(dir)
 	if err != nil {
@@ -61,6 +68,11 @@ func tinyModel(t *testing.T, b backends.Backend, quant model.Quant, lora bool) *
 	w, err := model.LoadWeights(cfg, set, model.LoadOptions{DType: dtypes.BFloat16, Quant: quant, Backend: b})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dq {
+		if err := w.DoubleQuantize(b); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if lora {
 		a, err := model.ReadAdapter(filepath.Join(fixtureDir, "tiny-mistral-lora"), cfg)
@@ -137,15 +149,18 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"bf16+lora,early,early-lora", model.Dense, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,lutw,early,early-lora", model.NF4, true, "lora.", "lutw", false, false, true},
 		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,lutw,chunk-mma,early,early-lora,absmax16", model.NF4, true, "lora.", "lutw", false, true, true},
+		{"nf4+lora,lutw,chunk-mma,early,early-lora,absmax16,double-quant", model.NF4, true, "lora.", "lutw", false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			saved, savedFuse, savedMMA, savedEarly, savedLoRA := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA
+			saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16
 			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
 			EarlyLoRA = strings.Contains(tc.name, "early-lora")
+			Absmax16 = strings.Contains(tc.name, "absmax16")
 			defer func() {
-				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA = saved, savedFuse, savedMMA, savedEarly, savedLoRA
+				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16 = saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs
 			}()
-			m := tinyModel(t, b, tc.quant, tc.lora)
+			m := tinyModelDQ(t, b, tc.quant, tc.lora, strings.Contains(tc.name, "double-quant"))
 			e, err := New(m, 64)
 			if err != nil {
 				t.Fatal(err)
@@ -311,7 +326,7 @@ func TestKernelsCompile(t *testing.T) {
 	for i, rows := range [][2]int{saved, {8, 2}} {
 		NF4Rows, BF16Rows = rows[0], rows[1]
 		EarlyLoRA, MMATiles = i == 0, 1+3*i
-		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64)...)
+		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64, false)...)
 		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
 			t.Skipf("no NVRTC here: %v", err)
 		}

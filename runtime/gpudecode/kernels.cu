@@ -68,6 +68,32 @@ __device__ __forceinline__ float h2f(f16 h) {
     return f;
 }
 // fma of two packed half pairs into a packed half accumulator.
+// NF4 absmax values as the kernels read them: float32, or fp16 copies
+// (ABSMAX16, engine.go's Absmax16, written by absmax_half).
+#ifndef ABSMAX16
+#define ABSMAX16 0
+#endif
+#if ABSMAX16
+typedef f16 absmax_t;
+__device__ __forceinline__ float absmax_f(const absmax_t* p) { return h2f(__ldg(p)); }
+__device__ __forceinline__ f16 absmax_h(const absmax_t* p) { return __ldg(p); }
+#else
+typedef float absmax_t;
+__device__ __forceinline__ float absmax_f(const absmax_t* p) { return __ldg(p); }
+__device__ __forceinline__ f16 absmax_h(const absmax_t* p) { return f2h(__ldg(p)); }
+#endif
+
+// absmax_half writes out[i] = fp16(absmax i), from float32 values a or,
+// when q is not null, from double-quantized ones (q[i]·scale[i/256] +
+// mean, as nf4.DequantizeAbsmax computes them).
+extern "C" __global__ void absmax_half(const float* __restrict__ a, const signed char* __restrict__ q,
+                                       const float* __restrict__ scale, const float* __restrict__ mean,
+                                       f16* __restrict__ out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[i] = f2h(q != nullptr ? (float)q[i] * scale[i / 256] + mean[0] : a[i]);
+}
+
 __device__ __forceinline__ u32 hfma2(u32 a, u32 b, u32 c) {
     u32 d;
     asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
@@ -174,7 +200,7 @@ extern "C" __global__ void rmsnorm(const Params* P, const float* __restrict__ x,
 // store.
 struct Job {
     const void* W;          // NF4 packed bytes or bf16 values
-    const float* absmax;    // NF4 only
+    const absmax_t* absmax; // NF4 only
     const bf16* B;          // LoRA B [rows, r] or null
     const float* t;         // LoRA t = x·Aᵀ [M, r]
     float* y;               // [M, rows]
@@ -340,13 +366,13 @@ __device__ __forceinline__ void decode_lutw(u32 w, const u32* lut, u32* out) {
 
 // nf4_load loads chunk c (16 bytes) of rows row0.. and their absmax.
 template <int ROWS>
-__device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const float* __restrict__ absmax, int row0, int rows,
+__device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const absmax_t* __restrict__ absmax, int row0, int rows,
                                          int in, int c, uint4 (&wv)[ROWS], float (&a)[ROWS]) {
 #pragma unroll
     for (int q = 0; q < ROWS; q++) {
         long row = min(row0 + q, rows - 1);
         wv[q] = __ldg((const uint4*)(W + (row * in) / 2 + (long)c * 16));
-        a[q] = __ldg(absmax + (row * in + (long)c * 32) / 64);
+        a[q] = absmax_f(absmax + (row * in + (long)c * 32) / 64);
     }
 }
 
@@ -396,6 +422,32 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
         for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
     while (c < chunks) {
+        if (MMAX == 1 && (DECODE == 1 || DECODE == 3)) {
+            // one token: each word's four pairs go straight into the
+            // products, so no row's decoded weights are held
+            const uint4* xp = (const uint4*)(x + (long)c * 32);
+            uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
+            const u32* xs = (const u32*)xv;
+#pragma unroll
+            for (int q = 0; q < ROWS; q++) {
+                const u32* ww = (const u32*)&wv[q];
+                u32 h = 0;
+#pragma unroll
+                for (int k = 0; k < 4; k++) {
+                    u32 d[4];
+                    if (DECODE == 3)
+                        decode_lutw(ww[k], lut, d);
+                    else
+                        decode_prmt(ww[k], regs, d);
+#pragma unroll
+                    for (int i = 0; i < 4; i++) h = hfma2(d[i], xs[4 * k + i], h);
+                }
+                acc[q][0] += a[q] * h2sum(h);
+            }
+            c += blockDim.x;
+            if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
+            continue;
+        }
         // the 32 weights of each row as 16 fp16 pairs, once for all tokens
         u32 wd[ROWS][16];
 #pragma unroll
@@ -590,7 +642,7 @@ __device__ void gemv_mma(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
             for (int tt = 0; tt < T; tt++) {
                 wv[tt] = __ldg((const uint4*)((const u8*)J.W + row[tt] * (in / 2) + base / 2));
-                ah[tt] = (u32)f2h(__ldg(J.absmax + (row[tt] * in + base) / 64)) * 0x10001u;
+                ah[tt] = (u32)absmax_h(J.absmax + (row[tt] * in + base) / 64) * 0x10001u;
             }
 #pragma unroll
         for (int s = 0; s < 8; s++) {
@@ -696,9 +748,24 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
         gemv_##KIND<MMAX, ROWS, ##__VA_ARGS__>(P, jobs, x, r, scale);                                       \
     }
 GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
-GEMV(nf4, gemv_nf4_m1_prmt, 1, NF4_ROWS, 1)
 GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
-GEMV(nf4, gemv_nf4_m1_lutw, 1, NF4_ROWS, 3)
+// The one-token lutw and prmt products are compiled for NF4_MINB blocks
+// of NF4_THREADS threads per multiprocessor (engine.go's NF4MinBlocks and
+// NF4Threads): left alone the compiler gives lutw 127 registers, so that
+// only 3 blocks of 128 threads fit, to hoist its table lookups.
+#ifndef NF4_MINB
+#define NF4_MINB 1
+#endif
+#ifndef NF4_THREADS
+#define NF4_THREADS 256
+#endif
+#define GEMV_BOUNDED(NAME, DECODE)                                                             \
+    extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)                        \
+        NAME(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {             \
+        gemv_nf4<1, NF4_ROWS, DECODE>(P, jobs, x, r, scale);                                   \
+    }
+GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
+GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
 GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
 GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)

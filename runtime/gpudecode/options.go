@@ -17,10 +17,11 @@ const OptionsEnv = "SCHEMAC_GPUDECODE"
 
 // options are the package variables OptionsEnv may set.
 var options = map[string]any{
-	"NF4Rows": &NF4Rows, "BF16Rows": &BF16Rows, "NF4Threads": &NF4Threads,
+	"NF4Rows": &NF4Rows, "BF16Rows": &BF16Rows, "NF4Threads": &NF4Threads, "NF4MinBlocks": &NF4MinBlocks,
 	"NF4Decode": &NF4Decode, "FuseNorm": &FuseNorm, "EarlyLaunch": &EarlyLaunch,
 	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
+	"Absmax16": &Absmax16,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
