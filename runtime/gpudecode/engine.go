@@ -9,8 +9,8 @@
 // one 4-byte read per token instead of an XLA program whose matrix-vector
 // products cannot read NF4 weights at memory speed.
 //
-// Supported: bf16 dense or NF4 projections (absmax in float32; with
-// Absmax16 also double-quantized), bf16 LoRA factors applied unmerged, bf16 embedding
+// Supported: bf16 dense or NF4 projections (absmax in float32, or
+// double-quantized: decoded once at start into fp16 copies), bf16 LoRA factors applied unmerged, bf16 embedding
 // and LM head, float32 norms; greedy decoding and sampling with a
 // temperature and top-p on the device (DeviceSampling), with the schema
 // mask applied first. Options are package variables (measured defaults;

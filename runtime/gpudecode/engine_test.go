@@ -150,7 +150,7 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"nf4+lora,lutw,early,early-lora", model.NF4, true, "lora.", "lutw", false, false, true},
 		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,lutw,chunk-mma,early,early-lora,absmax16", model.NF4, true, "lora.", "lutw", false, true, true},
-		{"nf4+lora,lutw,chunk-mma,early,early-lora,absmax16,double-quant", model.NF4, true, "lora.", "lutw", false, true, true},
+		{"nf4+lora,lutw,chunk-mma,early,early-lora,double-quant", model.NF4, true, "lora.", "lutw", false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16
