@@ -34,6 +34,13 @@ func (e *LineError) Unwrap() error { return e.Err }
 // A malformed line is fatal (the error is a *LineError naming file and
 // line) unless skipBad, which skips it and returns it among bad.
 func ReadRecords(rd io.Reader, file string, skipBad bool) (recs []dataset.Record, bad []*LineError, err error) {
+	return ReadCheckedRecords(rd, file, skipBad, nil)
+}
+
+// ReadCheckedRecords is ReadRecords that also passes each completion to
+// check (when not nil; for example a generated package's strict Parse): a
+// completion it refuses makes its line a bad line like a malformed one.
+func ReadCheckedRecords(rd io.Reader, file string, skipBad bool, check func(completion []byte) error) (recs []dataset.Record, bad []*LineError, err error) {
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -42,6 +49,11 @@ func ReadRecords(rd io.Reader, file string, skipBad bool) (recs []dataset.Record
 			continue
 		}
 		r, lerr := parseRecord(b)
+		if lerr == nil && check != nil {
+			if cerr := check([]byte(r.Completion)); cerr != nil {
+				lerr = fmt.Errorf("record id %d: the completion does not validate: %w", r.ID, cerr)
+			}
+		}
 		if lerr != nil {
 			le := &LineError{File: file, Line: line, Err: lerr}
 			if !skipBad {

@@ -10,7 +10,7 @@
 //	      [-eval-every N] [-save-every N] [-resume] [-skip-bad] [-merge-into DIR]
 //	      [-tokenizer FILE] [-backend NAME] [-one-program] [-save-inputs f32|bf16]
 //	      [-double-quant] [-bf16-mlp]
-//	      [-mask-loss [-schema userprofile|invoice|supportticket|functioncall]]
+//	      [-schema userprofile|invoice|supportticket|functioncall] [-validate=false] [-mask-loss]
 //	train -bench N [-model …] [-quant …] [-batch 4] [-max-len 1024] [-accum 1] [-r 64] [-full] …
 //
 // The data are JSONL records as cmd/datagen writes them (prompt,
@@ -20,7 +20,12 @@
 // package templates), cut to -max-len (the count is reported); the loss
 // covers the completion and EOS, or with -loss full every token after BOS.
 // Batches group sequences of similar length and are padded to a multiple
-// of -pad.
+// of -pad. Every completion is checked against the contract of a
+// generated schema package (-schema, default userprofile: its strict
+// Parse) as the data is read; one that fails is a bad line, like a
+// malformed one: exit 2 naming the file, line and record, or skipped and
+// reported with -skip-bad. -validate=false trains on data of a contract
+// schemac has no package for.
 //
 // -mask-loss applies the token masks of a generated schema package
 // (-schema, default userprofile) to the loss: at every loss position
@@ -138,6 +143,7 @@ type options struct {
 	measureMemory                                                                bool
 	memoryLimit                                                                  float64
 	sampleMemory                                                                 bool
+	validate                                                                     bool
 }
 
 // schemas are the generated packages -mask-loss knows, by name (as in
@@ -147,6 +153,16 @@ var schemas = map[string]func(vocabFingerprint string) (*mask.Table, error){
 	"invoice":       invoice.TableFor,
 	"supportticket": supportticket.TableFor,
 	"functioncall":  functioncall.TableFor,
+}
+
+// validators check a completion against a generated package's contract
+// (its strict Parse: the JSON layout-free, every keyword of the schema),
+// by the names of schemas.
+var validators = map[string]func([]byte) error{
+	"userprofile":   func(b []byte) error { _, err := userprofile.Parse(b); return err },
+	"invoice":       func(b []byte) error { _, err := invoice.Parse(b); return err },
+	"supportticket": func(b []byte) error { _, err := supportticket.Parse(b); return err },
+	"functioncall":  func(b []byte) error { _, err := functioncall.Parse(b); return err },
 }
 
 func schemaNames() []string {
@@ -194,8 +210,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.skipBad, "skip-bad", false, "skip malformed data lines (reported) instead of stopping")
 	fs.StringVar(&o.mergeInto, "merge-into", "", "also write the base with the adapter merged, as a bf16 checkpoint, to this directory")
 	fs.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.json (default: the model directory's, else "+DefaultTokenizer+")")
+	fs.BoolVar(&o.validate, "validate", true, "check every completion against -schema's contract as the data is read (a completion that fails is a bad line: fatal, or skipped with -skip-bad)")
 	fs.BoolVar(&o.maskLoss, "mask-loss", false, "restrict the softmax of completion positions to the tokens the schema allows there (see -schema)")
-	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package whose token masks -mask-loss applies: "+strings.Join(schemaNames(), ", "))
+	fs.StringVar(&o.schema, "schema", "userprofile", "generated schema package the completions follow (-validate checks them, -mask-loss applies its token masks): "+strings.Join(schemaNames(), ", "))
 	fs.BoolVar(&o.bf16MLP, "bf16-mlp", false, "keep the MLP's largest activations in bf16 (a bf16 or NF4 base), as transformers does: less memory (default: on with a bf16 or NF4 base)")
 	fs.BoolVar(&o.oneProgram, "one-program", false, "run each micro-batch as one program (autodiff keeps every layer's activations: fast, much memory) instead of layer by layer with recomputation")
 	fs.StringVar(&o.saveInputs, "save-inputs", "", "dtype of the layer inputs kept for the backward pass: f32, bf16 (default: bf16 when the base computes in bf16, else f32)")
@@ -246,7 +263,7 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 		return usage("-batch, -accum, -pad, -epochs must be positive, -max-len at least 2, -steps not negative")
 	case o.evalEvery < 0 || o.saveEvery < 0:
 		return usage("-eval-every and -save-every must not be negative")
-	case o.maskLoss && schemas[o.schema] == nil:
+	case (o.maskLoss || o.validate) && schemas[o.schema] == nil:
 		return usage("-schema %q: one of %s", o.schema, strings.Join(schemaNames(), ", "))
 	}
 	dtype, quant, err := storage(o)
@@ -298,12 +315,20 @@ func run(o *options, extra []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	recs, bad, err := train.ReadRecords(f, o.data, o.skipBad)
+	var check func([]byte) error
+	if o.validate {
+		check = validators[o.schema]
+	}
+	recs, bad, err := train.ReadCheckedRecords(f, o.data, o.skipBad, check)
 	f.Close()
 	if err != nil {
 		var le *train.LineError
 		if errors.As(err, &le) {
-			return &exitError{ExitBadData, fmt.Errorf("%w (use -skip-bad to skip malformed lines)", err)}
+			hint := "use -skip-bad to skip bad lines"
+			if o.validate {
+				hint += fmt.Sprintf(", -validate=false for data of a contract other than -schema %s", o.schema)
+			}
+			return &exitError{ExitBadData, fmt.Errorf("%w (%s)", err, hint)}
 		}
 		return err
 	}

@@ -33,7 +33,7 @@ func writeData(t *testing.T, n int, extra ...string) string {
 	var b bytes.Buffer
 	for i := range n {
 		prompt := fmt.Sprintf("Person %d is a developer.\nExtracted JSON:\n", i)
-		completion := fmt.Sprintf(`{"id": %d, "role": "developer"}`, i)
+		completion := fmt.Sprintf(`{"full_name": "Person %d", "email": null, "years_of_experience": %d, "skills": ["Go", "SQL", "C"], "primary_role": "Data Scientist"}`, i, i%20)
 		split := dataset.Train
 		if i%5 == 4 {
 			split = dataset.Validation
@@ -101,6 +101,28 @@ func TestBadData(t *testing.T) {
 	code, _, stderr = runCmd(t, "-model", "random:tiny", "-data", data, "-o", t.TempDir(), "-max-len", "4", "-skip-bad")
 	if code != ExitBadData || !strings.Contains(stderr, "no training example") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestCompletionsValidated: a completion that parses as a record but
+// breaks the schema's contract (a required field missing, an age below
+// its minimum) is a bad line naming file, line and record; -skip-bad
+// skips it, -validate=false trains on it.
+func TestCompletionsValidated(t *testing.T) {
+	noEmail := `{"id":901,"prompt":"Q\n","completion":"{\"full_name\": \"Ann Lee\"}"}`
+	negative := `{"id":902,"prompt":"Q\n","completion":"{\"full_name\": \"Ann Lee\", \"email\": null, \"years_of_experience\": -3, \"skills\": [\"Go\", \"SQL\", \"C\"], \"primary_role\": \"Data Scientist\"}"}`
+	data := writeData(t, 10, noEmail, negative)
+	code, _, stderr := runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-steps", "1")...)
+	if code != ExitBadData || !strings.Contains(stderr, "data.jsonl:11: record id 901: the completion does not validate") || !strings.Contains(stderr, "-validate=false") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-steps", "1", "-skip-bad")...)
+	if code != ExitOK || !strings.Contains(stderr, "data.jsonl:11: record id 901") || !strings.Contains(stderr, "data.jsonl:12: record id 902") {
+		t.Fatalf("-skip-bad: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCmd(t, append(small, "-data", data, "-o", t.TempDir(), "-steps", "1", "-validate=false")...)
+	if code != ExitOK || strings.Contains(stderr, "does not validate") {
+		t.Fatalf("-validate=false: exit %d, stderr %q", code, stderr)
 	}
 }
 
