@@ -142,6 +142,10 @@ type Engine struct {
 	maskPtr                                      cuda.Ptr
 	maskFrom                                     *tensors.Tensor
 	prof                                         *profile // while Profile runs
+	// LoRAOverlap: two counters (uint32) per overlapped launch, and the
+	// next free pair while a step is queued
+	sync         cuda.Ptr
+	nsync, syncs int
 }
 
 // devicePtr is the device address of a tensor held by the XLA backend.
@@ -382,6 +386,19 @@ func (e *Engine) halveAbsmax() error {
 	return s.Synchronize()
 }
 
+// zero writes n zero bytes at p and waits for them.
+func (e *Engine) zero(p cuda.Ptr, n int) error {
+	s, err := e.ctx.NewStream()
+	if err != nil {
+		return err
+	}
+	defer s.Destroy()
+	if err := s.CopyInAsync(p, make([]byte, n)); err != nil {
+		return err
+	}
+	return s.Synchronize()
+}
+
 func (e *Engine) alloc(n int64) (cuda.Ptr, error) {
 	p, err := e.ctx.Alloc(n)
 	if err == nil {
@@ -414,6 +431,14 @@ func (e *Engine) allocate() error {
 		}
 	}
 	if e.host, err = e.ctx.HostAlloc(paramsSize + 8); err != nil {
+		return err
+	}
+	// LoRAOverlap's counters, zero: at most 4 launches a layer
+	e.syncs = 4 * cfg.NumLayers
+	if e.sync, err = e.alloc(8 * int64(e.syncs)); err != nil {
+		return err
+	}
+	if err := e.zero(e.sync, 8*e.syncs); err != nil {
 		return err
 	}
 	cacheBytes := int64(2*cfg.NumKVHeads*e.MaxLen*cfg.HeadDim) * 2
@@ -454,7 +479,7 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m1_lutw_ovl", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
 	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half"}
 
@@ -567,6 +592,30 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 	return e.launch(e.fn[name], cuda.D2((rows+rpb-1)/rpb, len(jobs)), cuda.D1(threads), 0, e.p, raw, x, e.rank, e.scale)
 }
 
+// productsOverlap queues a one-token NF4 product launch (lutw) that also
+// computes the LoRA A rows its jobs need (LoRAOverlap): blocks x < na of
+// job 0 take one A row each, so the grid is at least na wide.
+func (e *Engine) productsOverlap(x cuda.Ptr, main, lora []job) error {
+	if e.nsync >= e.syncs {
+		return fmt.Errorf("gpudecode: more than %d overlapped LoRA launches in a step", e.syncs)
+	}
+	slot := e.sync.Add(8 * int64(e.nsync))
+	e.nsync++
+	rows := 0
+	for _, j := range main {
+		rows = max(rows, int(j.Rows))
+	}
+	var all, alla [3]job
+	copy(all[:], main)
+	copy(alla[:], lora)
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
+	rawA := unsafe.Slice((*byte)(unsafe.Pointer(&alla[0])), int(unsafe.Sizeof(alla)))
+	name, rpb, threads := productKernel(1, "nf4", int(main[0].In))
+	na := len(lora) * e.rank
+	gx := max((rows+rpb-1)/rpb, na)
+	return e.launch(e.fn[name+"_ovl"], cuda.D2(gx, len(main)), cuda.D1(threads), 0, e.p, raw, x, e.rank, e.scale, rawA, na, slot)
+}
+
 // productKernel picks the kernel of a product launch of a step of width mm
 // (1, 4 or MaxChunk) over in columns: its name, the rows each block takes
 // (as kernels.cu instantiates it) and the threads per block.
@@ -613,6 +662,9 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 			lora = append(lora, job{W: pr.a, Y: ts[i], Rows: int32(e.rank), In: int32(pr.in)})
 		}
 		main = append(main, mainJob(pr, ys[i], accumulate, ts[i]))
+	}
+	if len(lora) > 0 && !loraDone && mm == 1 && e.nf4 && LoRAOverlap && NF4Decode == "lutw" {
+		return e.productsOverlap(x, main, lora)
 	}
 	if len(lora) > 0 && !loraDone {
 		if err := e.products(mm, "small", x, lora...); err != nil {
@@ -662,6 +714,16 @@ var MMATiles = 4
 // one tile per warp, 13.9 against 8.3 ms with four (H100, NF4 + LoRA).
 var MMAFrom = MaxChunk
 
+// LoRAOverlap computes the LoRA A rows of the one-token NF4 products
+// (lutw) inside the products' own launch instead of a launch before it
+// (gemv_nf4_m1_lutw_ovl, lora_a_row in kernels.cu): the first blocks
+// compute them, the others wait for them only before their epilogue, so
+// the A products run while the weights stream. Without an adapter the
+// one-token step took 3.131 against 3.679 ms (H100, 7B NF4, gpubench),
+// mostly the four A launches per layer ahead of their products; this
+// takes them off that path. Unmeasured on a GPU: off.
+var LoRAOverlap = false
+
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
 // multiple of 4), saving two launches per layer. Off: measured on an H100
@@ -702,6 +764,7 @@ func (e *Engine) normed(mm int, w cuda.Ptr, prs []proj, ts []cuda.Ptr) (bool, er
 
 // queueStep queues one step's kernels for up to mm tokens.
 func (e *Engine) queueStep(mm int) error {
+	e.nsync = 0
 	cfg := e.cfg
 	D, I, H, KV, hd := cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
 	eps := float32(cfg.RMSNormEps)

@@ -257,8 +257,9 @@ __device__ __forceinline__ void wait_with_lora(const Job& J, int row0, int r, Lo
 
 // finish reduces acc over the block and stores the rows (see above); pre,
 // when not null, holds the LoRA term's operands (one token, and a warp
-// per row: else it is ignored).
-template <int MMAX, int ROWS>
+// per row: else it is ignored). With L2T it reads t from L2 (written
+// during the launch: LORA_OVERLAP).
+template <int MMAX, int ROWS, bool L2T = false>
 __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, float (&acc)[ROWS][MMAX], int r,
                                        float scale, const LoraPre* pre = nullptr) {
     __shared__ float part[ROWS * MMAX][32];
@@ -287,7 +288,8 @@ __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, 
         if (m >= n || row >= J.rows) continue;
         float v = lane < warps ? part[pi][lane] : 0.f;
         if (J.B != nullptr)
-            for (int i = lane; i < r; i += 32) v += scale * bf2f(J.B[(long)row * r + i]) * J.t[m * r + i];
+            for (int i = lane; i < r; i += 32)
+                v += scale * bf2f(J.B[(long)row * r + i]) * (L2T ? __ldcg(J.t + m * r + i) : J.t[m * r + i]);
         v = warp_sum(v);
         if (lane == 0) {
             float* py = J.y + (long)m * J.rows + row;
@@ -376,6 +378,59 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const absmax_
     }
 }
 
+// LoRA A rows inside the one-token product launch (LORA_OVERLAP, engine.go's
+// LoRAOverlap): instead of a launch of its own before the product, the
+// first na blocks of the product's job 0 each compute one row of the
+// launch's A factors (ajobs, r rows each) into t, then count themselves
+// in sync[0]; every block waits for na there only before its epilogue,
+// which needs t, so the A products run while the weights stream instead
+// of ahead of them. Blocks are dispatched in order, so the A rows' blocks
+// are resident before any block waits on them. sync[1] counts finished
+// blocks: the last one resets both counters for the next step.
+__device__ void lora_a_row(const Jobs& A, const f16* __restrict__ x, int idx, int r, unsigned* sync) {
+    __shared__ float red[32];
+    const Job& J = A.j[idx / r];
+    int row = idx % r;
+    const uint4* w = (const uint4*)((const bf16*)J.W + (long)row * J.in);
+    DEPS_WAIT();
+    const uint4* xp = (const uint4*)x;
+    float acc = 0.f;
+    for (int c = threadIdx.x; c < J.in / 8; c += blockDim.x) {
+        uint4 wv = __ldg(w + c), xv = xp[c];
+        const u32* ww = (const u32*)&wv;
+        const u32* xx = (const u32*)&xv;
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            acc += bf2f((bf16)(ww[k] & 0xffff)) * h2f((f16)(xx[k] & 0xffff));
+            acc += bf2f((bf16)(ww[k] >> 16)) * h2f((f16)(xx[k] >> 16));
+        }
+    }
+    acc = block_sum(acc, red);
+    if (threadIdx.x == 0) {
+        J.y[row] = acc;
+        __threadfence();
+        atomicAdd(&sync[0], 1u);
+    }
+}
+
+// lora_wait_t waits until the launch's na A rows are written, then loads
+// t from L2 (another multiprocessor wrote it during this launch).
+__device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigned* sync, LoraPre& L) {
+    if (threadIdx.x == 0) {
+        unsigned v;
+        do {
+            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(sync) : "memory");
+        } while (v < (unsigned)na);
+    }
+    __syncthreads();
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int k = 0; k < LORA_RK; k++) {
+        int i = lane + 32 * k;
+        L.t[k] = J.B != nullptr && i < r ? __ldcg(J.t + i) : 0.f;
+    }
+}
+
 // NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
 // absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
 // lookups in 16-entry tables that sit in different shared-memory banks
@@ -388,11 +443,13 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const absmax_
 // 8 and prmt for the last 8 (the two use different units of the
 // multiprocessor, which then share the work), 3 the tables with the
 // offsets of a word's four bytes computed at once (decode_lutw).
-template <int MMAX, int ROWS, int DECODE = 0>
-__device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
+template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0>
+__device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale,
+                         const Jobs* ajobs = nullptr, int na = 0, unsigned* sync = nullptr) {
     DEPS_LAUNCH();
     const Job& J = jobs.j[blockIdx.y];
     int row0 = blockIdx.x * ROWS;
+    if (OVERLAP && blockIdx.y == 0 && (int)blockIdx.x < na) lora_a_row(*ajobs, x, blockIdx.x, r, sync);
     if (row0 >= J.rows) {
         DEPS_WAIT();
         return;
@@ -413,7 +470,12 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     NF4Regs regs;
     if (DECODE == 1 || DECODE == 2) regs = nf4_regs();
     LoraPre pre;
-    wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
+    if (OVERLAP) {
+        lora_pre_b<ROWS>(J, row0, r, pre);
+        DEPS_WAIT();
+    } else {
+        wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
+    }
     __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -484,7 +546,8 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
         c += blockDim.x;
         if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
     }
-    finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
+    if (OVERLAP) lora_wait_t(J, r, na, sync, pre);
+    finish<MMAX, ROWS, OVERLAP != 0>(P, row0, J, acc, r, scale, (EARLY_LORA || OVERLAP) && MMAX == 1 ? &pre : nullptr);
 }
 
 // rmsnorm_lora is rmsnorm fused with the LoRA A products of the
@@ -766,6 +829,17 @@ GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
     }
 GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
 GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
+    gemv_nf4_m1_lutw_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs, int na,
+                         unsigned* sync) {
+    gemv_nf4<1, NF4_ROWS, 3, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
+    __syncthreads();
+    if (threadIdx.x == 0 && atomicAdd(&sync[1], 1u) == gridDim.x * gridDim.y - 1) {
+        sync[0] = 0;
+        sync[1] = 0;
+        __threadfence();
+    }
+}
 GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
 GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)

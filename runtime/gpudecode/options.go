@@ -21,7 +21,7 @@ var options = map[string]any{
 	"NF4Decode": &NF4Decode, "FuseNorm": &FuseNorm, "EarlyLaunch": &EarlyLaunch,
 	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
-	"Absmax16": &Absmax16,
+	"Absmax16": &Absmax16, "LoRAOverlap": &LoRAOverlap,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
