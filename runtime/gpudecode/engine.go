@@ -682,13 +682,17 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 // "lutw" (the default: shared-memory tables, with the offsets of a word's
 // four bytes computed at once by decode_lutw), "lut" (the same tables, one
 // byte at a time), "prmt" (byte permutes on a table held in registers) or
-// "mix" (half of each chunk by lut, half by prmt). lutw applies to every
-// NF4 product (4 and 16 tokens, tensor cores included); the others to the
+// "mix" (lutw and prmt for alternate words). lutw applies to every NF4
+// product (4 and 16 tokens, tensor cores included); the others to the
 // one-token product only. Measured on an H100 (7B NF4 + LoRA r 64,
-// gpubench, EarlyLaunch): lut 4.095 ms/token, prmt 4.314, mix 4.482; on
+// gpubench, EarlyLaunch): lut 4.095 ms/token, prmt 4.314, mix 4.482 (both
+// then decoding whole rows into registers first, 128 registers); on
 // another H100 with EarlyLoRA, lut 3.872 and lutw 3.823 ms/token (4-token
-// step 8.309 → 8.086 ms), the same tokens. lutw's one-token kernel has 1181
-// machine instructions against lut's 1389 (nvdisasm, sm_90).
+// step 8.309 → 8.086 ms), the same tokens; on a third, with each word
+// decoded straight into the products, lut 3.879 and lutw 3.749 (3.620
+// with NF4MinBlocks 3). prmt and mix in that form (also capped by
+// NF4MinBlocks) are unmeasured. lutw's one-token kernel had 1181 machine
+// instructions against lut's 1389 (nvdisasm, sm_90).
 var NF4Decode = "lutw"
 
 // ChunkMMA runs the products of 16-token steps (prompt chunks, long

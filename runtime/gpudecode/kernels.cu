@@ -439,10 +439,13 @@ __device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigne
 // Products are summed in fp16 pairs over 32 elements (half an absmax
 // block), then scaled and accumulated in float32.
 // DECODE chooses how bytes become fp16 pairs: 0 the shared-memory tables
-// for all 16 bytes of a chunk, 1 prmt for all, 2 the tables for the first
-// 8 and prmt for the last 8 (the two use different units of the
-// multiprocessor, which then share the work), 3 the tables with the
-// offsets of a word's four bytes computed at once (decode_lutw).
+// for all 16 bytes of a chunk, 1 prmt for all, 2 ("mix") decode_lutw for
+// words 0 and 2 of a chunk and prmt for words 1 and 3 (the two use
+// different units of the multiprocessor, which then share the work; in
+// the multi-token kernels, the tables for the first 8 bytes and prmt for
+// the last 8), 3 the tables with the offsets of a word's four bytes
+// computed at once (decode_lutw). One token with DECODE 1–3 decodes each
+// word straight into its products.
 template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale,
                          const Jobs* ajobs = nullptr, int na = 0, unsigned* sync = nullptr) {
@@ -484,7 +487,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
         for (int m = 0; m < MMAX; m++) acc[q][m] = 0.f;
     while (c < chunks) {
-        if (MMAX == 1 && (DECODE == 1 || DECODE == 3)) {
+        if (MMAX == 1 && DECODE != 0) {
             // one token: each word's four pairs go straight into the
             // products, so no row's decoded weights are held
             const uint4* xp = (const uint4*)(x + (long)c * 32);
@@ -497,7 +500,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
 #pragma unroll
                 for (int k = 0; k < 4; k++) {
                     u32 d[4];
-                    if (DECODE == 3)
+                    if (DECODE == 3 || (DECODE == 2 && k % 2 == 0))
                         decode_lutw(ww[k], lut, d);
                     else
                         decode_prmt(ww[k], regs, d);
@@ -811,8 +814,7 @@ __device__ void gemv_bf16(const Params* P, const Jobs& jobs, const f16* __restri
         gemv_##KIND<MMAX, ROWS, ##__VA_ARGS__>(P, jobs, x, r, scale);                                       \
     }
 GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
-GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
-// The one-token lutw and prmt products are compiled for NF4_MINB blocks
+// The one-token lutw, prmt and mix products are compiled for NF4_MINB blocks
 // of NF4_THREADS threads per multiprocessor (engine.go's NF4MinBlocks and
 // NF4Threads): left alone the compiler gives lutw 127 registers, so that
 // only 3 blocks of 128 threads fit, to hoist its table lookups.
@@ -828,6 +830,7 @@ GEMV(nf4, gemv_nf4_m1_mix, 1, NF4_ROWS, 2)
         gemv_nf4<1, NF4_ROWS, DECODE>(P, jobs, x, r, scale);                                   \
     }
 GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
+GEMV_BOUNDED(gemv_nf4_m1_mix, 2)
 GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
 extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
     gemv_nf4_m1_lutw_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs, int na,
