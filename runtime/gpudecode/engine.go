@@ -369,31 +369,34 @@ func (e *Engine) halveAbsmax() error {
 	if !e.half {
 		return nil
 	}
-	s, err := e.ctx.NewStream()
-	if err != nil {
-		return err
-	}
-	defer s.Destroy()
-	for _, ly := range e.layers {
-		for _, p := range []proj{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
-			n := p.rows * p.in / 64
-			if err := s.Launch(e.fn["absmax_half"], cuda.D1((n+255)/256), cuda.D1(256), 0,
-				p.absF32, p.absQ, p.absScale, p.absMean, p.absmax, n); err != nil {
-				return err
+	return e.setUp(func(s *cuda.Stream) error {
+		for _, ly := range e.layers {
+			for _, p := range []proj{ly.q, ly.k, ly.v, ly.o, ly.gate, ly.up, ly.down} {
+				n := p.rows * p.in / 64
+				if err := s.Launch(e.fn["absmax_half"], cuda.D1((n+255)/256), cuda.D1(256), 0,
+					p.absF32, p.absQ, p.absScale, p.absMean, p.absmax, n); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return s.Synchronize()
+		return nil
+	})
 }
 
 // zero writes n zero bytes at p and waits for them.
 func (e *Engine) zero(p cuda.Ptr, n int) error {
+	return e.setUp(func(s *cuda.Stream) error { return s.CopyInAsync(p, make([]byte, n)) })
+}
+
+// setUp runs queue's work on a stream of its own (the step's stream is
+// made by record) and waits for it.
+func (e *Engine) setUp(queue func(*cuda.Stream) error) error {
 	s, err := e.ctx.NewStream()
 	if err != nil {
 		return err
 	}
 	defer s.Destroy()
-	if err := s.CopyInAsync(p, make([]byte, n)); err != nil {
+	if err := queue(s); err != nil {
 		return err
 	}
 	return s.Synchronize()
