@@ -431,6 +431,82 @@ __device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigne
     }
 }
 
+// Gate and up in one block (PAIR, engine.go's PairGateUp): of a block's
+// ROWS rows the first ROWS/2 are rows row0.. of job 0 (gate), the others
+// the same rows of job 1 (up), and the epilogue writes h = fp16(silu(gate)
+// · up) into job 0's y (as silu_mul would from both outputs), so the step
+// needs no silu_mul launch. nf4_load_pair and lora_pre_b_pair are nf4_load
+// and lora_pre_b for that layout (warp w < ROWS holds row w's LoRA row).
+template <int ROWS>
+__device__ __forceinline__ void nf4_load_pair(const Jobs& jobs, int row0, int in, int c, uint4 (&wv)[ROWS],
+                                              float (&a)[ROWS]) {
+#pragma unroll
+    for (int q = 0; q < ROWS; q++) {
+        const Job& Jq = jobs.j[q / (ROWS / 2)];
+        long row = min(row0 + q % (ROWS / 2), Jq.rows - 1);
+        wv[q] = __ldg((const uint4*)((const u8*)Jq.W + (row * in) / 2 + (long)c * 16));
+        a[q] = absmax_f(Jq.absmax + (row * in + (long)c * 32) / 64);
+    }
+}
+
+template <int ROWS>
+__device__ __forceinline__ const Job& pair_job(const Jobs& jobs, int q) {
+    return jobs.j[min(q / (ROWS / 2), 1)];
+}
+
+template <int ROWS>
+__device__ __forceinline__ void lora_pre_b_pair(const Jobs& jobs, int row0, int r, LoraPre& L) {
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+    const Job& J = pair_job<ROWS>(jobs, w);
+    int row = row0 + w % (ROWS / 2);
+    bool has = J.B != nullptr && w < ROWS && row < J.rows;
+#pragma unroll
+    for (int k = 0; k < LORA_RK; k++) {
+        int i = lane + 32 * k;
+        L.b[k] = has && i < r ? bf2f(J.B[(long)row * r + i]) : 0.f;
+    }
+}
+
+// finish_pair is finish for PAIR: the rows' sums (LoRA terms included)
+// meet in shared memory, then h = fp16(silu(gate) · up) for the block's
+// ROWS/2 rows. pre holds warp w's row when there are ROWS warps or more;
+// else the LoRA terms are read from memory (t from L2 with L2T).
+template <int ROWS, bool L2T>
+__device__ __forceinline__ void finish_pair(int row0, const Jobs& jobs, float (&acc)[ROWS][1], int r, float scale,
+                                            const LoraPre* pre) {
+    __shared__ float part[ROWS][32];
+    __shared__ float gu[ROWS];
+    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
+#pragma unroll
+    for (int q = 0; q < ROWS; q++) {
+        float v = warp_sum(acc[q][0]);
+        if (lane == 0) part[q][w] = v;
+    }
+    __syncthreads();
+    for (int q = w; q < ROWS; q += warps) {
+        const Job& Jq = pair_job<ROWS>(jobs, q);
+        int row = row0 + q % (ROWS / 2);
+        float v = lane < warps ? part[q][lane] : 0.f;
+        if (Jq.B != nullptr && row < Jq.rows) {
+            if (warps >= ROWS) {
+#pragma unroll
+                for (int k = 0; k < LORA_RK; k++) v += scale * pre->b[k] * pre->t[k];
+            } else {
+                for (int i = lane; i < r; i += 32)
+                    v += scale * bf2f(Jq.B[(long)row * r + i]) * (L2T ? __ldcg(Jq.t + i) : Jq.t[i]);
+            }
+        }
+        v = warp_sum(v);
+        if (lane == 0) gu[q] = v;
+    }
+    __syncthreads();
+    int i = threadIdx.x, row = row0 + i;
+    if (i < ROWS / 2 && row < jobs.j[0].rows) {
+        float g = gu[i], u = gu[i + ROWS / 2];
+        ((f16*)jobs.j[0].y)[row] = f2h(g / (1.f + __expf(-g)) * u);
+    }
+}
+
 // NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
 // absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
 // lookups in 16-entry tables that sit in different shared-memory banks
@@ -446,12 +522,12 @@ __device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigne
 // the last 8), 3 the tables with the offsets of a word's four bytes
 // computed at once (decode_lutw). One token with DECODE 1–3 decodes each
 // word straight into its products.
-template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0>
+template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0, int PAIR = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale,
                          const Jobs* ajobs = nullptr, int na = 0, unsigned* sync = nullptr) {
     DEPS_LAUNCH();
-    const Job& J = jobs.j[blockIdx.y];
-    int row0 = blockIdx.x * ROWS;
+    const Job& J = jobs.j[PAIR ? 0 : blockIdx.y];
+    int row0 = blockIdx.x * (PAIR ? ROWS / 2 : ROWS);
     if (OVERLAP && blockIdx.y == 0 && (int)blockIdx.x < na) lora_a_row(*ajobs, x, blockIdx.x, r, sync);
     if (row0 >= J.rows) {
         DEPS_WAIT();
@@ -464,7 +540,13 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     // the first chunk's loads are issued before the table is built
     uint4 wv[ROWS];
     float a[ROWS];
-    if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
+    auto load = [&](int cc) {
+        if (PAIR)
+            nf4_load_pair<ROWS>(jobs, row0, in, cc, wv, a);
+        else
+            nf4_load<ROWS>(W, J.absmax, row0, rows, in, cc, wv, a);
+    };
+    if (c < chunks) load(c);
     __shared__ u32 lut[32];
     if (threadIdx.x < 32) {
         u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
@@ -473,9 +555,15 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     NF4Regs regs;
     if (DECODE == 1 || DECODE == 2) regs = nf4_regs();
     LoraPre pre;
-    if (OVERLAP) {
-        lora_pre_b<ROWS>(J, row0, r, pre);
+    // PAIR: the job of this warp's row (LoRA t)
+    const Job& Jt = PAIR ? pair_job<ROWS>(jobs, threadIdx.x >> 5) : J;
+    if (OVERLAP || PAIR) {
+        if (PAIR)
+            lora_pre_b_pair<ROWS>(jobs, row0, r, pre);
+        else
+            lora_pre_b<ROWS>(J, row0, r, pre);
         DEPS_WAIT();
+        if (!OVERLAP) lora_pre_t(Jt, r, pre);
     } else {
         wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
     }
@@ -510,7 +598,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 acc[q][0] += a[q] * h2sum(h);
             }
             c += blockDim.x;
-            if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
+            if (c < chunks) load(c);
             continue;
         }
         // the 32 weights of each row as 16 fp16 pairs, once for all tokens
@@ -547,10 +635,14 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
             }
         }
         c += blockDim.x;
-        if (c < chunks) nf4_load<ROWS>(W, J.absmax, row0, rows, in, c, wv, a);
+        if (c < chunks) load(c);
     }
-    if (OVERLAP) lora_wait_t(J, r, na, sync, pre);
-    finish<MMAX, ROWS, OVERLAP != 0>(P, row0, J, acc, r, scale, (EARLY_LORA || OVERLAP) && MMAX == 1 ? &pre : nullptr);
+    if (OVERLAP) lora_wait_t(Jt, r, na, sync, pre);
+    if (PAIR && MMAX == 1)
+        finish_pair<ROWS, OVERLAP != 0>(row0, jobs, (float(&)[ROWS][1])acc, r, scale, &pre);
+    else
+        finish<MMAX, ROWS, OVERLAP != 0>(P, row0, J, acc, r, scale,
+                                         (EARLY_LORA || OVERLAP) && MMAX == 1 ? &pre : nullptr);
 }
 
 // rmsnorm_lora is rmsnorm fused with the LoRA A products of the
@@ -832,16 +924,34 @@ GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
 GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
 GEMV_BOUNDED(gemv_nf4_m1_mix, 2)
 GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
-    gemv_nf4_m1_lutw_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs, int na,
-                         unsigned* sync) {
-    gemv_nf4<1, NF4_ROWS, 3, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
+// overlap_done counts the block finished (LORA_OVERLAP); the last block
+// of the launch resets the counters for the next step.
+__device__ __forceinline__ void overlap_done(unsigned* sync) {
     __syncthreads();
     if (threadIdx.x == 0 && atomicAdd(&sync[1], 1u) == gridDim.x * gridDim.y - 1) {
         sync[0] = 0;
         sync[1] = 0;
         __threadfence();
     }
+}
+// PAIR_ROWS: NF4_ROWS for the gate/up kernels (even; the engine pairs
+// only then).
+#define PAIR_ROWS (NF4_ROWS % 2 == 0 ? NF4_ROWS : 2)
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
+    gemv_nf4_m1_lutw_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs, int na,
+                         unsigned* sync) {
+    gemv_nf4<1, NF4_ROWS, 3, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
+    overlap_done(sync);
+}
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
+    gemv_nf4_m1_lutw_pair(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
+    gemv_nf4<1, PAIR_ROWS, 3, 0, 1>(P, jobs, x, r, scale);
+}
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
+    gemv_nf4_m1_lutw_pair_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs,
+                              int na, unsigned* sync) {
+    gemv_nf4<1, PAIR_ROWS, 3, 1, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
+    overlap_done(sync);
 }
 GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
 GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)

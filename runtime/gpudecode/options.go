@@ -22,6 +22,7 @@ var options = map[string]any{
 	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
 	"Absmax16": &Absmax16, "LoRAOverlap": &LoRAOverlap,
+	"PairGateUp": &PairGateUp,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
