@@ -414,13 +414,18 @@ __device__ void lora_a_row(const Jobs& A, const f16* __restrict__ x, int idx, in
 }
 
 // lora_wait_t waits until the launch's na A rows are written, then loads
-// t from L2 (another multiprocessor wrote it during this launch).
+// t from L2 (another multiprocessor wrote it during this launch). A wait
+// of seconds means the A rows' blocks never ran: the kernel traps, so the
+// step fails with an error instead of hanging.
 __device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigned* sync, LoraPre& L) {
     if (threadIdx.x == 0) {
         unsigned v;
-        do {
+        for (unsigned spins = 0;; spins++) {
             asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(sync) : "memory");
-        } while (v < (unsigned)na);
+            if (v >= (unsigned)na) break;
+            if (spins > (1u << 24)) __trap();
+            __nanosleep(64);
+        }
     }
     __syncthreads();
     int lane = threadIdx.x & 31;
