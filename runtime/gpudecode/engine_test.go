@@ -157,18 +157,21 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"nf4+lora,lutw,early,early-lora,pair-gate-up", model.NF4, true, "lora.", "lutw", false, false, true},
 		{"nf4+lora,lutw,fuse-norm,early,pair-gate-up", model.NF4, true, "lora.", "lutw", true, false, true},
 		{"nf4+lora,lutw,chunk-mma,early,lora-overlap,pair-gate-up", model.NF4, true, "lora.", "lutw", false, true, true},
+		{"bf16+lora,early,join-attention", model.Dense, true, "lora.", "lut", false, false, true},
+		{"nf4+lora,lutw,chunk-mma,early,early-lora,join-attention", model.NF4, true, "lora.", "lutw", false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16
 			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
 			EarlyLoRA = strings.Contains(tc.name, "early-lora")
 			Absmax16 = strings.Contains(tc.name, "absmax16")
-			savedOverlap, savedPair := LoRAOverlap, PairGateUp
+			savedOverlap, savedPair, savedJoin := LoRAOverlap, PairGateUp, JoinAttention
 			LoRAOverlap = strings.Contains(tc.name, "lora-overlap")
 			PairGateUp = strings.Contains(tc.name, "pair-gate-up")
+			JoinAttention = strings.Contains(tc.name, "join-attention")
 			defer func() {
 				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16 = saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs
-				LoRAOverlap, PairGateUp = savedOverlap, savedPair
+				LoRAOverlap, PairGateUp, JoinAttention = savedOverlap, savedPair, savedJoin
 			}()
 			m := tinyModelDQ(t, b, tc.quant, tc.lora, strings.Contains(tc.name, "double-quant"))
 			e, err := New(m, 64)

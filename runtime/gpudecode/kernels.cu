@@ -1006,9 +1006,51 @@ extern "C" __global__ void rope_kv(const Params* P, float* __restrict__ q, const
 // attn_part: grid (H, MMAX, spans), block 128 (hd a multiple of 8, at
 // most 256); attn_join: grid (H, MMAX), block max(32, hd).
 #define KSPAN 64
-extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
-                                     float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
-                                     int hd, int H, int KV, int window, float scale) {
+
+// join_span_parts is attn_join's work for head h of token m (spans
+// partial results at base), reading them from L2.
+__device__ __forceinline__ void join_span_parts(const float* pm, const float* pl, const float* po, f16* out, long base,
+                                                int spans, int hd, int H, int h, int m) {
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float mx = -INFINITY;
+        for (int s = 0; s < spans; s++) mx = fmaxf(mx, __ldcg(pm + base + s));
+        float l = 0.f, o = 0.f;
+        for (int s = 0; s < spans; s++) {
+            float sm = __ldcg(pm + base + s);
+            if (sm == -INFINITY) continue;
+            float f = __expf(sm - mx);
+            l += f * __ldcg(pl + base + s);
+            o += f * __ldcg(po + (base + s) * hd + d);
+        }
+        out[(long)m * H * hd + (long)h * hd + d] = f2h(o / l);
+    }
+}
+
+// With JOIN (engine.go's JoinAttention), the last span block of each
+// head and token to finish joins the spans itself (join_span_parts into
+// out, as attn_join would), counted in cnt[h, m], which it resets, so the
+// step needs no attn_join launch.
+template <bool JOIN>
+__device__ __forceinline__ void attn_span_done(const float* pm, const float* pl, const float* po, f16* out,
+                                               unsigned* cnt, long pidx, int sp, int spans, int hd, int H, int h,
+                                               int m) {
+    if (!JOIN) return;
+    __shared__ bool last;
+    __threadfence();
+    __syncthreads();
+    unsigned* c = cnt + (long)h * gridDim.y + m;
+    if (threadIdx.x == 0) last = atomicAdd(c, 1u) == (unsigned)spans - 1;
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    join_span_parts(pm, pl, po, out, pidx - sp, spans, hd, H, h, m);
+    if (threadIdx.x == 0) *c = 0;
+}
+
+template <bool JOIN>
+__device__ void attn_part_impl(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
+                               float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S, int hd,
+                               int H, int KV, int window, float scale, f16* out, unsigned* counts) {
     DEPS_BEGIN();
     __shared__ float qs[256];
     __shared__ float sc[KSPAN];
@@ -1025,6 +1067,7 @@ extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ 
             pm[pidx] = -INFINITY;
             pl[pidx] = 0.f;
         }
+        attn_span_done<JOIN>(pm, pl, po, out, counts, pidx, sp, spans, hd, H, h, m);
         return;
     }
     int cnt = j1 - j0 + 1;
@@ -1084,6 +1127,19 @@ extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ 
         pm[pidx] = mx;
         pl[pidx] = sum;
     }
+    attn_span_done<JOIN>(pm, pl, po, out, counts, pidx, sp, spans, hd, H, h, m);
+}
+
+extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
+                                     float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
+                                     int hd, int H, int KV, int window, float scale) {
+    attn_part_impl<false>(P, q, cache, pm, pl, po, S, hd, H, KV, window, scale, nullptr, nullptr);
+}
+extern "C" __global__ void attn_part_join(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
+                                          float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po,
+                                          int S, int hd, int H, int KV, int window, float scale, f16* out,
+                                          unsigned* cnt) {
+    attn_part_impl<true>(P, q, cache, pm, pl, po, S, hd, H, KV, window, scale, out, cnt);
 }
 
 extern "C" __global__ void attn_join(const Params* P, const float* __restrict__ pm, const float* __restrict__ pl,

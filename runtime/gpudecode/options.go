@@ -22,7 +22,7 @@ var options = map[string]any{
 	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
 	"Absmax16": &Absmax16, "LoRAOverlap": &LoRAOverlap,
-	"PairGateUp": &PairGateUp,
+	"PairGateUp": &PairGateUp, "JoinAttention": &JoinAttention,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
