@@ -10,8 +10,8 @@
 // products cannot read NF4 weights at memory speed.
 //
 // Supported: bf16 dense or NF4 projections (absmax in float32, or
-// double-quantized: decoded once at start into fp16 copies), bf16 LoRA factors applied unmerged, bf16 embedding
-// and LM head, float32 norms; greedy decoding and sampling with a
+// double-quantized: decoded once at start into fp16 copies), bf16 LoRA
+// factors applied unmerged, bf16 embedding and LM head, float32 norms; greedy decoding and sampling with a
 // temperature and top-p on the device (DeviceSampling), with the schema
 // mask applied first. Options are package variables (measured defaults;
 // see the README), also settable by name in the environment (OptionsEnv).
@@ -97,9 +97,9 @@ type proj struct {
 	rows, in int
 	w        cuda.Ptr // bf16 [rows, in], or NF4 packed [rows·in/2]
 	absmax   cuda.Ptr // NF4 only: what the kernels read, float32 or (Absmax16) fp16 [rows·in/64]
-	// NF4 with Absmax16: where New's conversion reads the absmax values
-	// from, float32 [rows·in/64] or double-quantized (int8 values, a
-	// float32 scale per 256 and their float32 mean)
+	// NF4: where the absmax values come from, float32 [rows·in/64] or
+	// double-quantized (int8 values, a float32 scale per 256 and their
+	// float32 mean; New then writes fp16 copies for the kernels)
 	absF32, absQ, absScale, absMean cuda.Ptr
 	a, b                            cuda.Ptr // LoRA factors bf16 [r, in] and [rows, r] (0: none)
 }
