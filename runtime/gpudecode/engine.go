@@ -11,10 +11,11 @@
 //
 // Supported: bf16 dense or NF4 projections (absmax in float32, or
 // double-quantized: decoded once at start into fp16 copies), bf16 LoRA
-// factors applied unmerged, bf16 embedding and LM head, float32 norms; greedy decoding and sampling with a
-// temperature and top-p on the device (DeviceSampling), with the schema
-// mask applied first. Options are package variables (measured defaults;
-// see the README), also settable by name in the environment (OptionsEnv).
+// factors applied unmerged, bf16 embedding and LM head, float32 norms;
+// greedy decoding and sampling with a temperature and top-p on the device
+// (DeviceSampling), with the schema mask applied first. Options are
+// package variables (measured defaults; see the README), also settable by
+// name in the environment (OptionsEnv).
 package gpudecode
 
 import (
