@@ -143,11 +143,13 @@ type Engine struct {
 	maskPtr                                      cuda.Ptr
 	maskFrom                                     *tensors.Tensor
 	prof                                         *profile // while Profile runs
-	// LoRAOverlap: two counters (uint32) per overlapped launch, and the
-	// next free pair while a step is queued
+	// LoRAOverlap, PairGateUp and JoinAttention as New found them
+	overlap, pair, join bool
+	// overlap: two counters (uint32) per overlapped launch, and the next
+	// free pair while a step is queued
 	sync         cuda.Ptr
 	nsync, syncs int
-	attnCounts   cuda.Ptr // JoinAttention: uint32 [heads, MaxChunk]
+	attnCounts   cuda.Ptr // join: uint32 [heads, MaxChunk]
 }
 
 // devicePtr is the device address of a tensor held by the XLA backend.
@@ -308,6 +310,7 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 		return nil, fmt.Errorf("gpudecode: LoRA rank %d: at most 256", e.rank)
 	}
 	e.half = e.nf4 && (Absmax16 || e.has("model.layers.0.self_attn.q_proj.weight"+model.NF4AbsmaxQ))
+	e.overlap, e.pair, e.join = LoRAOverlap, PairGateUp, JoinAttention
 	var err error
 	if e.embed, err = e.weightPtr("model.embed_tokens.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
 		return nil, err
@@ -440,13 +443,22 @@ func (e *Engine) allocate() error {
 	}
 	// LoRAOverlap's counters (at most 4 launches a layer) and
 	// JoinAttention's (one per head and token), zero
-	e.syncs = 4 * cfg.NumLayers
-	if e.sync, err = e.alloc(8*int64(e.syncs) + 4*M*int64(cfg.NumHeads)); err != nil {
-		return err
+	if e.overlap {
+		e.syncs = 4 * cfg.NumLayers
+		if e.sync, err = e.alloc(8 * int64(e.syncs)); err != nil {
+			return err
+		}
+		if err := e.zero(e.sync, 8*e.syncs); err != nil {
+			return err
+		}
 	}
-	e.attnCounts = e.sync.Add(8 * int64(e.syncs))
-	if err := e.zero(e.sync, 8*e.syncs+4*MaxChunk*cfg.NumHeads); err != nil {
-		return err
+	if e.join {
+		if e.attnCounts, err = e.alloc(4 * M * int64(cfg.NumHeads)); err != nil {
+			return err
+		}
+		if err := e.zero(e.attnCounts, 4*MaxChunk*cfg.NumHeads); err != nil {
+			return err
+		}
 	}
 	cacheBytes := int64(2*cfg.NumKVHeads*e.MaxLen*cfg.HeadDim) * 2
 	for l := range cfg.NumLayers {
@@ -649,7 +661,7 @@ var PairGateUp = false
 // tokens runs paired (PairGateUp).
 func (e *Engine) paired(mm int, ly layer) bool {
 	g, u := ly.gate, ly.up
-	return PairGateUp && mm == 1 && e.nf4 && NF4Decode == "lutw" && NF4Rows%2 == 0 &&
+	return e.pair && mm == 1 && e.nf4 && NF4Decode == "lutw" && NF4Rows%2 == 0 &&
 		g.rows == u.rows && g.in == u.in && (g.a == 0) == (u.a == 0)
 }
 
@@ -665,7 +677,7 @@ func (e *Engine) productsPair(x cuda.Ptr, ly layer, loraDone bool) error {
 	}
 	_, _, threads := productKernel(1, "nf4", g.in)
 	blocks := (g.rows + NF4Rows/2 - 1) / (NF4Rows / 2)
-	if len(lora) > 0 && LoRAOverlap {
+	if len(lora) > 0 && e.overlap {
 		slot, err := e.syncSlot()
 		if err != nil {
 			return err
@@ -729,7 +741,7 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 		}
 		main = append(main, mainJob(pr, ys[i], accumulate, ts[i]))
 	}
-	if len(lora) > 0 && !loraDone && mm == 1 && e.nf4 && LoRAOverlap && NF4Decode == "lutw" {
+	if len(lora) > 0 && !loraDone && mm == 1 && e.nf4 && e.overlap && NF4Decode == "lutw" {
 		return e.productsOverlap(x, main, lora)
 	}
 	if len(lora) > 0 && !loraDone {
@@ -857,7 +869,7 @@ func (e *Engine) queueStep(mm int) error {
 			},
 			func() error {
 				grid, scale := cuda.Dim3{X: uint32(H), Y: uint32(mm), Z: uint32(e.spans())}, float32(1/math.Sqrt(float64(hd)))
-				if JoinAttention {
+				if e.join {
 					return e.launch(e.fn["attn_part_join"], grid, cuda.D1(128), 0,
 						e.p, e.q, ly.cache, e.pm, e.pl, e.po, e.MaxLen, hd, H, KV, cfg.SlidingWindow, scale, e.ao, e.attnCounts)
 				}
@@ -865,7 +877,7 @@ func (e *Engine) queueStep(mm int) error {
 					e.p, e.q, ly.cache, e.pm, e.pl, e.po, e.MaxLen, hd, H, KV, cfg.SlidingWindow, scale)
 			},
 			func() error {
-				if JoinAttention {
+				if e.join {
 					return nil // attn_part_join joined the spans
 				}
 				return e.launch(e.fn["attn_join"], cuda.D2(H, mm), cuda.D1(max(32, hd)), 0, e.p, e.pm, e.pl, e.po, e.ao, hd, H, e.spans())
