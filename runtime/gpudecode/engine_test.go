@@ -308,11 +308,17 @@ func TestNewRefuses(t *testing.T) {
 		dtype  dtypes.DType
 		maxLen int
 		want   string
+		opts   string // OptionsEnv
 	}{
-		{dtypes.Float32, 64, "needs bfloat16"},
-		{dtypes.BFloat16, 0, "cache length 0"},
-		{dtypes.BFloat16, 64, "XLA backend"},
+		{dtypes.Float32, 64, "needs bfloat16", ""},
+		{dtypes.BFloat16, 0, "cache length 0", ""},
+		{dtypes.BFloat16, 64, "XLA backend", ""},
+		{dtypes.BFloat16, 64, "NF4MinBlocks 9: 1..8 blocks of NF4Threads 256", "NF4MinBlocks=9"},
+		{dtypes.BFloat16, 64, "MMATiles 0", "MMATiles=0"},
+		{dtypes.BFloat16, 64, `NF4Decode "lux"`, "NF4Decode=lux"},
 	} {
+		savedMin, savedTiles, savedDecode := NF4MinBlocks, MMATiles, NF4Decode
+		t.Setenv(OptionsEnv, tc.opts)
 		w, err := model.RandomWeights(b, cfg, tc.dtype, model.Dense, 1, 0.02)
 		if err != nil {
 			t.Fatal(err)
@@ -323,8 +329,9 @@ func TestNewRefuses(t *testing.T) {
 		}
 		_, err = New(m, tc.maxLen)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s, cache %d: error %v, want one saying %q", tc.dtype, tc.maxLen, err, tc.want)
+			t.Errorf("%s, cache %d, %q: error %v, want one saying %q", tc.dtype, tc.maxLen, tc.opts, err, tc.want)
 		}
+		NF4MinBlocks, MMATiles, NF4Decode = savedMin, savedTiles, savedDecode
 		m.Finalize()
 		w.Finalize()
 	}
