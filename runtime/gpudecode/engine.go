@@ -510,15 +510,12 @@ func KernelSource(rank int) (string, []string) { return kernelSource, kernelOpti
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none), with fp16 absmax values when half is set.
 func kernelOptions(rank int, half bool) []string {
-	early, multi := 0, 0
-	if EarlyLoRA {
-		early = 1
-	}
+	multi := 0
 	if NF4Decode == "lutw" {
 		multi = 3
 	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
-		fmt.Sprintf("-DEARLY_LORA=%d", early), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
+		fmt.Sprintf("-DEARLY_LORA=%d", b2i(EarlyLoRA)), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
 		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32)), fmt.Sprintf("-DABSMAX16=%d", b2i(half)),
 		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks)}
 }
