@@ -145,6 +145,10 @@ type Engine struct {
 	prof                                         *profile // while Profile runs
 	// LoRAOverlap, PairGateUp and JoinAttention as New found them
 	overlap, pair, join bool
+	// NF4Stream as New found it (and the adapter's rank allows: even),
+	// and the dynamic shared memory gemv_nf4_m1_stream may take
+	streamed   bool
+	streamSmem int
 	// overlap: two counters (uint32) per overlapped launch, and the next
 	// free pair while a step is queued
 	sync         cuda.Ptr
@@ -311,6 +315,13 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 	}
 	e.half = e.nf4 && (Absmax16 || e.has("model.layers.0.self_attn.q_proj.weight"+model.NF4AbsmaxQ))
 	e.overlap, e.pair, e.join = LoRAOverlap, PairGateUp, JoinAttention
+	e.streamed = NF4Stream && e.nf4 && e.rank%2 == 0
+	if NF4Stages < 2 || NF4Stages > 8 {
+		return nil, fmt.Errorf("gpudecode: NF4Stages %d: want 2 to 8", NF4Stages)
+	}
+	if LoRAThreads < 32 || LoRAThreads > 1024 || LoRAThreads%32 != 0 {
+		return nil, fmt.Errorf("gpudecode: LoRAThreads %d: want a multiple of 32 from 32 to 1024", LoRAThreads)
+	}
 	var err error
 	if e.embed, err = e.weightPtr("model.embed_tokens.weight", dtypes.BFloat16, cfg.VocabSize*cfg.HiddenSize); err != nil {
 		return nil, err
@@ -498,9 +509,9 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m1_lutw_ovl", "gemv_nf4_m1_lutw_pair", "gemv_nf4_m1_lutw_pair_ovl", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m1_lutw_ovl", "gemv_nf4_m1_lutw_pair", "gemv_nf4_m1_prmt_pair", "gemv_nf4_m1_prmt_pf", "gemv_nf4_m1_lutw_pair_ovl", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
-	"rope_kv", "attn_part", "attn_part_join", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half"}
+	"rope_kv", "attn_part", "attn_part_join", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half", "gemv_nf4_m1_stream"}
 
 // KernelSource returns kernels.cu and the NVRTC options the engine would
 // compile it with for LoRA rank rank under the current settings (for
@@ -510,14 +521,15 @@ func KernelSource(rank int) (string, []string) { return kernelSource, kernelOpti
 // kernelOptions are the NVRTC options of kernels.cu for LoRA rank rank
 // (0: none), with fp16 absmax values when half is set.
 func kernelOptions(rank int, half bool) []string {
-	multi := 0
-	if NF4Decode == "lutw" {
-		multi = 3
+	multi := 3 // the multi-token products decode as lutw unless lut is asked for
+	if NF4Decode == "lut" {
+		multi = 0
 	}
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
 		fmt.Sprintf("-DEARLY_LORA=%d", b2i(EarlyLoRA)), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
 		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32)), fmt.Sprintf("-DABSMAX16=%d", b2i(half)),
-		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks)}
+		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks),
+		fmt.Sprintf("-DNF4_STAGES=%d", NF4Stages), fmt.Sprintf("-DNF4_PF_MINB=%d", NF4PrefetchMinBlocks)}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -602,7 +614,79 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 		rows = max(rows, int(j.Rows))
 	}
 	name, rpb, threads := productKernel(mm, kind, in)
+	if e.streamed && mm == 1 && kind == "nf4" {
+		return e.productsStreamed(x, jobs, threads)
+	}
 	return e.launch(e.fn[name], cuda.D2((rows+rpb-1)/rpb, len(jobs)), cuda.D1(threads), 0, e.p, jobBytes(jobs), x, e.rank, e.scale)
+}
+
+// NF4Prefetch runs the one-token prmt products whose rows have more
+// 16-byte chunks than the block has threads (the 14336-column down
+// projection: 2 passes of 256 threads) as gemv_nf4_m1_prmt_pf: a thread
+// loads its next chunk of each row before multiplying the current one,
+// and the first two before waiting for the input, so more bytes are in
+// flight, at the cost of 20 registers (compiled for NF4PrefetchMinBlocks
+// blocks per multiprocessor: 128 registers with 2). Unmeasured on a GPU:
+// off.
+var NF4Prefetch = false
+
+// NF4PrefetchMinBlocks is NF4MinBlocks for gemv_nf4_m1_prmt_pf.
+var NF4PrefetchMinBlocks = 2
+
+// LoRAThreads is the most threads per block of the one-token LoRA A
+// products (gemv_bf16_small: one row of A per block, so with 256 threads
+// a row of 14336 columns takes 7 dependent passes). Unmeasured on a GPU
+// beyond 256.
+var LoRAThreads = 256
+
+// NF4Stream runs the one-token NF4 products as gemv_nf4_m1_stream (see
+// kernels.cu): as many blocks as fit the GPU, each streaming its groups of
+// rows through NF4Stages shared-memory slots filled by cp.async, so the
+// loads in flight are not bounded by registers. Needs an even LoRA rank
+// (or no adapter). Off: measured slower on an H100 (7B NF4 + LoRA r 64,
+// gpubench, same card): 4.313 and 4.324 ms/token against prmt's 3.455
+// (NF4Stages 3: 4.375, 6: 5.016; NF4Threads 128: 4.146), the same tokens.
+// Its gate/up launch took 51 µs against about 40 for the one-token
+// kernel; the per-group epilogue's two block barriers are the first
+// suspect.
+var NF4Stream = false
+
+// NF4Stages is the number of shared-memory slots per thread of
+// gemv_nf4_m1_stream (NF4_STAGES): NF4Stages − 1 items are in flight
+// while one is multiplied.
+var NF4Stages = 4
+
+// streamStageBytes is stream_stage_bytes of kernels.cu: the shared memory
+// of one stage of gemv_nf4_m1_stream in blocks of threads threads.
+func (e *Engine) streamStageBytes(threads int) int {
+	return NF4Rows*threads*20 + NF4Rows*32*max(1, (e.rank+31)/32)*2
+}
+
+// productsStreamed queues one launch of gemv_nf4_m1_stream over jobs
+// (one token), with as many blocks as fit the GPU at once (at most one
+// per group of NF4Rows rows).
+func (e *Engine) productsStreamed(x cuda.Ptr, jobs []job, threads int) error {
+	f := e.fn["gemv_nf4_m1_stream"]
+	smem := NF4Stages * e.streamStageBytes(threads)
+	if smem > e.streamSmem { // only raised: recorded launches keep theirs
+		if err := f.SetMaxDynamicShared(smem); err != nil {
+			return err
+		}
+		e.streamSmem = smem
+	}
+	per, err := f.Occupancy(threads, smem)
+	if err != nil {
+		return err
+	}
+	if per < 1 {
+		return fmt.Errorf("gpudecode: gemv_nf4_m1_stream: no block of %d threads with %d bytes of shared memory fits a multiprocessor (NF4Stages %d)", threads, smem, NF4Stages)
+	}
+	groups := 0
+	for _, j := range jobs {
+		groups += (int(j.Rows) + NF4Rows - 1) / NF4Rows
+	}
+	grid := min(groups, per*e.ctx.SMs)
+	return e.launch(f, cuda.D1(grid), cuda.D1(threads), smem, e.p, jobBytes(jobs), x, e.rank, e.scale, groups)
 }
 
 // jobBytes is struct Jobs of kernels.cu holding up to three jobs.
@@ -658,7 +742,7 @@ var PairGateUp = false
 // tokens runs paired (PairGateUp).
 func (e *Engine) paired(mm int, ly layer) bool {
 	g, u := ly.gate, ly.up
-	return e.pair && mm == 1 && e.nf4 && NF4Decode == "lutw" && NF4Rows%2 == 0 &&
+	return e.pair && mm == 1 && e.nf4 && (NF4Decode == "lutw" || NF4Decode == "prmt") && NF4Rows%2 == 0 &&
 		g.rows == u.rows && g.in == u.in && (g.a == 0) == (u.a == 0)
 }
 
@@ -674,7 +758,7 @@ func (e *Engine) productsPair(x cuda.Ptr, ly layer, loraDone bool) error {
 	}
 	_, _, threads := productKernel(1, "nf4", g.in)
 	blocks := (g.rows + NF4Rows/2 - 1) / (NF4Rows / 2)
-	if len(lora) > 0 && e.overlap {
+	if len(lora) > 0 && e.overlap && NF4Decode == "lutw" {
 		slot, err := e.syncSlot()
 		if err != nil {
 			return err
@@ -688,7 +772,7 @@ func (e *Engine) productsPair(x cuda.Ptr, ly layer, loraDone bool) error {
 			return err
 		}
 	}
-	return e.launch(e.fn["gemv_nf4_m1_lutw_pair"], cuda.D2(blocks, 1), cuda.D1(threads), 0, e.p, jobBytes(main), x, e.rank, e.scale)
+	return e.launch(e.fn["gemv_nf4_m1_"+NF4Decode+"_pair"], cuda.D2(blocks, 1), cuda.D1(threads), 0, e.p, jobBytes(main), x, e.rank, e.scale)
 }
 
 // productKernel picks the kernel of a product launch of a step of width mm
@@ -703,8 +787,11 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 		per = 32
 	}
 	most := 256
-	if kind == "nf4" && mm == 1 {
+	switch {
+	case kind == "nf4" && mm == 1:
 		most = NF4Threads
+	case kind == "small" && mm == 1:
+		most = LoRAThreads
 	}
 	threads = gemvThreads(in, per, most)
 	switch {
@@ -718,6 +805,8 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 		return "gemv_bf16_m4", 2, threads
 	case kind == "small":
 		return "gemv_bf16_small", 1, threads
+	case kind == "nf4" && NF4Decode == "prmt" && NF4Prefetch && in/32 > threads:
+		return "gemv_nf4_m1_prmt_pf", NF4Rows, threads
 	case kind == "nf4" && NF4Decode != "lut":
 		return "gemv_nf4_m1_" + NF4Decode, NF4Rows, threads
 	case kind == "nf4":
@@ -753,22 +842,22 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 	return e.products(mm, kind, x, main...)
 }
 
-// NF4Decode is how the NF4 products turn weight bytes into fp16 values:
-// "lutw" (the default: shared-memory tables, with the offsets of a word's
-// four bytes computed at once by decode_lutw), "lut" (the same tables, one
-// byte at a time), "prmt" (byte permutes on a table held in registers) or
-// "mix" (lutw and prmt for alternate words). lutw applies to every NF4
-// product (4 and 16 tokens, tensor cores included); the others to the
-// one-token product only. Measured on an H100 (7B NF4 + LoRA r 64,
-// gpubench, EarlyLaunch): lut 4.095 ms/token, prmt 4.314, mix 4.482 (both
-// then decoding whole rows into registers first, 128 registers); on
-// another H100 with EarlyLoRA, lut 3.872 and lutw 3.823 ms/token (4-token
-// step 8.309 → 8.086 ms), the same tokens; on a third, with each word
-// decoded straight into the products, lut 3.879 and lutw 3.749 (3.620
-// with NF4MinBlocks 3). prmt and mix in that form (also capped by
-// NF4MinBlocks) are unmeasured. lutw's one-token kernel had 1181 machine
-// instructions against lut's 1389 (nvdisasm, sm_90).
-var NF4Decode = "lutw"
+// NF4Decode is how the one-token NF4 products turn weight bytes into
+// fp16 values: "prmt" (the default: byte permutes on a table held in
+// registers, no shared memory), "lutw" (shared-memory tables, with the
+// offsets of a word's four bytes computed at once by decode_lutw), "lut"
+// (the same tables, one byte at a time) or "mix" (lutw and prmt for
+// alternate words). The multi-token products (4 and 16 tokens, tensor
+// cores included) decode as lutw, or as lut when lut is asked for.
+// Measured on H100s (7B NF4 + LoRA r 64, gpubench), each line one card:
+// lut 4.095 ms/token, prmt 4.314, mix 4.482 (both then decoding whole rows
+// into registers first); lut 3.872, lutw 3.823 (4-token step 8.309 →
+// 8.086 ms); with each word decoded straight into the products, lut 3.879,
+// lutw 3.749 (3.620 with NF4MinBlocks 3); then, with NF4MinBlocks 3, lutw
+// 3.624 and 3.602, prmt 3.506, mix 3.507; lutw 3.600, prmt 3.455 (289
+// tokens/s). The same tokens throughout. lutw's one-token kernel had 1181
+// machine instructions against lut's 1389 (nvdisasm, sm_90).
+var NF4Decode = "prmt"
 
 // ChunkMMA runs the products of 16-token steps (prompt chunks, long
 // jump-forward chunks) on tensor cores (gemv_nf4_mma, gemv_bf16_mma),

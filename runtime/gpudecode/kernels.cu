@@ -527,7 +527,7 @@ __device__ __forceinline__ void finish_pair(int row0, const Jobs& jobs, float (&
 // the last 8), 3 the tables with the offsets of a word's four bytes
 // computed at once (decode_lutw). One token with DECODE 1–3 decodes each
 // word straight into its products.
-template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0, int PAIR = 0>
+template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0, int PAIR = 0, int PREFETCH = 0>
 __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale,
                          const Jobs* ajobs = nullptr, int na = 0, unsigned* sync = nullptr) {
     DEPS_LAUNCH();
@@ -545,15 +545,24 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     // the first chunk's loads are issued before the table is built
     uint4 wv[ROWS];
     float a[ROWS];
-    auto load = [&](int cc) {
+    auto load_to = [&](int cc, uint4(&wv_)[ROWS], float(&a_)[ROWS]) {
         if (PAIR)
-            nf4_load_pair<ROWS>(jobs, row0, in, cc, wv, a);
+            nf4_load_pair<ROWS>(jobs, row0, in, cc, wv_, a_);
         else
-            nf4_load<ROWS>(W, J.absmax, row0, rows, in, cc, wv, a);
+            nf4_load<ROWS>(W, J.absmax, row0, rows, in, cc, wv_, a_);
     };
+    auto load = [&](int cc) { load_to(cc, wv, a); };
     if (c < chunks) load(c);
+    // PREFETCH (one token, DECODE 1–3): the next pass's chunk is loaded
+    // before this one is multiplied, the first two before the wait
+    constexpr bool PF = PREFETCH && MMAX == 1 && DECODE != 0;
+    uint4 wn[ROWS];
+    float an[ROWS];
+    if (PF && c + (int)blockDim.x < chunks) load_to(c + blockDim.x, wn, an);
+    // one token with prmt needs no shared-memory table
+    constexpr bool LUT = !(MMAX == 1 && DECODE == 1);
     __shared__ u32 lut[32];
-    if (threadIdx.x < 32) {
+    if (LUT && threadIdx.x < 32) {
         u32 h = f2h(NF4_CODE[threadIdx.x & 15]);
         lut[threadIdx.x] = threadIdx.x < 16 ? h : h << 16;
     }
@@ -572,7 +581,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     } else {
         wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
     }
-    __syncthreads();
+    if (LUT) __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
 #pragma unroll
@@ -603,7 +612,18 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 acc[q][0] += a[q] * h2sum(h);
             }
             c += blockDim.x;
-            if (c < chunks) load(c);
+            if (PF) {
+                if (c < chunks) {
+#pragma unroll
+                    for (int q = 0; q < ROWS; q++) {
+                        wv[q] = wn[q];
+                        a[q] = an[q];
+                    }
+                    if (c + (int)blockDim.x < chunks) load_to(c + blockDim.x, wn, an);
+                }
+            } else if (c < chunks) {
+                load(c);
+            }
             continue;
         }
         // the 32 weights of each row as 16 fp16 pairs, once for all tokens
@@ -929,6 +949,16 @@ GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
 GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
 GEMV_BOUNDED(gemv_nf4_m1_mix, 2)
 GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
+// gemv_nf4_m1_prmt_pf is the one-token prmt product with PREFETCH, for
+// rows of more chunks than threads (engine.go's NF4Prefetch), compiled
+// for NF4_PF_MINB blocks per multiprocessor.
+#ifndef NF4_PF_MINB
+#define NF4_PF_MINB 2
+#endif
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_PF_MINB)
+    gemv_nf4_m1_prmt_pf(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
+    gemv_nf4<1, NF4_ROWS, 1, 0, 0, 1>(P, jobs, x, r, scale);
+}
 // overlap_done counts the block finished (LORA_OVERLAP); the last block
 // of the launch resets the counters for the next step.
 __device__ __forceinline__ void overlap_done(unsigned* sync) {
@@ -953,11 +983,208 @@ extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
     gemv_nf4<1, PAIR_ROWS, 3, 0, 1>(P, jobs, x, r, scale);
 }
 extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
+    gemv_nf4_m1_prmt_pair(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
+    gemv_nf4<1, PAIR_ROWS, 1, 0, 1>(P, jobs, x, r, scale);
+}
+extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
     gemv_nf4_m1_lutw_pair_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs,
                               int na, unsigned* sync) {
     gemv_nf4<1, PAIR_ROWS, 3, 1, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
     overlap_done(sync);
 }
+// The streaming one-token NF4 product (engine.go's NF4Stream): a grid of
+// as many blocks as fit the GPU at once, each taking groups of ROWS rows
+// blockIdx.x, blockIdx.x + gridDim.x, … of its launch's jobs (numbered
+// one job after the other). A thread's 16-byte chunks of the rows (its
+// "items": one per group and pass over the columns) are copied into
+// shared memory by cp.async, NF4_STAGES − 1 items ahead of the one being
+// multiplied, so the loads in flight are bounded by shared memory instead
+// of registers and overlap the decoding and the epilogues. Each thread
+// reads back only the slots it wrote; the LoRA B rows of a group, copied
+// by the first warp with the group's last item, are read by other warps
+// after the epilogue's barrier. Decoding is prmt's. Dynamic shared memory:
+// NF4_STAGES stages of stream_stage_bytes(blockDim.x).
+#ifndef NF4_STAGES
+#define NF4_STAGES 4
+#endif
+#define STREAM_RMAX (32 * LORA_RK)
+
+__host__ __device__ constexpr int stream_stage_bytes(int threads) {
+    return NF4_ROWS * threads * 20 + NF4_ROWS * STREAM_RMAX * 2;
+}
+
+__device__ __forceinline__ unsigned smem_u32(const void* p) {
+    unsigned a;
+    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+    return a;
+}
+__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async4(void* dst, const void* src) {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
+}
+
+// StreamItem locates item i of this block: its job, first row and pass.
+struct StreamItem {
+    int job, row0, pass, last;
+};
+
+__device__ __forceinline__ StreamItem stream_item(const Jobs& jobs, int i, int passes) {
+    StreamItem it;
+    int g = blockIdx.x + (i / passes) * gridDim.x;
+    it.pass = i % passes;
+    it.last = it.pass == passes - 1;
+    it.job = 0;
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+        int gj = (jobs.j[it.job].rows + NF4_ROWS - 1) / NF4_ROWS;
+        if (g >= gj && jobs.j[it.job + 1].rows > 0) {
+            g -= gj;
+            it.job++;
+        }
+    }
+    it.row0 = g * NF4_ROWS;
+    return it;
+}
+
+extern "C" __global__ void gemv_nf4_m1_stream(const Params* P, const Jobs jobs, const f16* x, int r, float scale,
+                                              int groups) {
+    DEPS_LAUNCH();
+    extern __shared__ uint4 stream_smem[];
+    __shared__ float part[NF4_ROWS][32];
+    __shared__ float tsm[3][STREAM_RMAX];
+    const int T = blockDim.x, tid = threadIdx.x, lane = tid & 31, w = tid >> 5, warps = T >> 5;
+    const int in = jobs.j[0].in, chunks = in / 32, passes = (chunks + T - 1) / T;
+    const int mine = groups > (int)blockIdx.x ? (groups - 1 - blockIdx.x) / gridDim.x + 1 : 0;
+    const int items = mine * passes;
+    const int stage = stream_stage_bytes(T);
+    char* base = (char*)stream_smem;
+    // issue copies item i into its slot (an empty group past the end)
+    auto issue = [&](int i) {
+        if (i < items) {
+            StreamItem it = stream_item(jobs, i, passes);
+            const Job& J = jobs.j[it.job];
+            char* s = base + (i % NF4_STAGES) * stage;
+            uint4* ws = (uint4*)s;
+            float* as = (float*)(s + NF4_ROWS * T * 16);
+            int c = tid + it.pass * T;
+            if (c < chunks) {
+#pragma unroll
+                for (int q = 0; q < NF4_ROWS; q++) {
+                    long row = min(it.row0 + q, J.rows - 1);
+                    cp_async16(ws + q * T + tid, (const u8*)J.W + (row * in) / 2 + (long)c * 16);
+                    long ai = (row * in + (long)c * 32) / 64;
+#if ABSMAX16
+                    cp_async4(as + q * T + tid, J.absmax + (ai & ~1L));
+#else
+                    cp_async4(as + q * T + tid, J.absmax + ai);
+#endif
+                }
+            }
+            // the group's LoRA B rows [NF4_ROWS][r] with its last item
+            // (in 16-byte pieces, or 4-byte ones where r is not a
+            // multiple of 8; r is even)
+            if (it.last && J.B != nullptr) {
+                bool wide = r % 8 == 0;
+                int el = wide ? 8 : 2, per = r / el;
+                bf16* bs = (bf16*)(s + NF4_ROWS * T * 20);
+                for (int k = tid; k < NF4_ROWS * per; k += T) {
+                    int q = k / per;
+                    long row = min(it.row0 + q, J.rows - 1);
+                    bf16* d = bs + q * STREAM_RMAX + (k % per) * el;
+                    const bf16* src = J.B + row * r + (k % per) * el;
+                    if (wide)
+                        cp_async16(d, src);
+                    else
+                        cp_async4(d, src);
+                }
+            }
+        }
+        cp_async_commit();
+    };
+#pragma unroll
+    for (int i = 0; i < NF4_STAGES - 1; i++) issue(i);
+    NF4Regs regs = nf4_regs();
+    DEPS_WAIT();
+    for (int k = tid; k < 3 * STREAM_RMAX; k += T) {
+        const Job& J = jobs.j[k / STREAM_RMAX];
+        int i = k % STREAM_RMAX;
+        tsm[k / STREAM_RMAX][i] = J.B != nullptr && J.rows > 0 && i < r ? J.t[i] : 0.f;
+    }
+    __syncthreads();
+    float acc[NF4_ROWS];
+#pragma unroll
+    for (int q = 0; q < NF4_ROWS; q++) acc[q] = 0.f;
+    for (int i = 0; i < items; i++) {
+        issue(i + NF4_STAGES - 1);
+        cp_async_wait<NF4_STAGES - 1>();
+        StreamItem it = stream_item(jobs, i, passes);
+        const char* s = base + (i % NF4_STAGES) * stage;
+        int c = tid + it.pass * T;
+        if (c < chunks) {
+            const uint4* xp = (const uint4*)(x + (long)c * 32);
+            uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
+            const u32* xs = (const u32*)xv;
+            const uint4* ws = (const uint4*)s;
+            const float* as = (const float*)(s + NF4_ROWS * T * 16);
+#pragma unroll
+            for (int q = 0; q < NF4_ROWS; q++) {
+                uint4 wv = ws[q * T + tid];
+                const u32* ww = (const u32*)&wv;
+                u32 h = 0;
+#pragma unroll
+                for (int k = 0; k < 4; k++) {
+                    u32 d[4];
+                    decode_prmt(ww[k], regs, d);
+#pragma unroll
+                    for (int e = 0; e < 4; e++) h = hfma2(d[e], xs[4 * k + e], h);
+                }
+#if ABSMAX16
+                long ai = ((long)min(it.row0 + q, jobs.j[it.job].rows - 1) * in + (long)c * 32) / 64;
+                u32 a2 = ((const u32*)as)[q * T + tid];
+                float a = h2f((f16)((ai & 1) ? a2 >> 16 : a2 & 0xffff));
+#else
+                float a = as[q * T + tid];
+#endif
+                acc[q] += a * h2sum(h);
+            }
+        }
+        if (!it.last) continue;
+        // epilogue of the group: rows row0.. of job it.job
+        const Job& J = jobs.j[it.job];
+#pragma unroll
+        for (int q = 0; q < NF4_ROWS; q++) {
+            float v = warp_sum(acc[q]);
+            if (lane == 0) part[q][w] = v;
+            acc[q] = 0.f;
+        }
+        __syncthreads();
+        const bf16* bs = (const bf16*)(s + NF4_ROWS * T * 20);
+        for (int q = w; q < NF4_ROWS; q += warps) {
+            int row = it.row0 + q;
+            if (row >= J.rows) continue;
+            float v = lane < warps ? part[q][lane] : 0.f;
+            if (J.B != nullptr) {
+#pragma unroll
+                for (int k = 0; k < LORA_RK; k++) {
+                    int e = lane + 32 * k;
+                    if (e < r) v += scale * bf2f(bs[q * STREAM_RMAX + e]) * tsm[it.job][e];
+                }
+            }
+            v = warp_sum(v);
+            if (lane == 0) J.y[row] = J.accumulate ? J.y[row] + v : v;
+        }
+        __syncthreads();
+    }
+    cp_async_wait<0>();
+}
+
 GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
 GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)

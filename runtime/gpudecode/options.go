@@ -23,6 +23,8 @@ var options = map[string]any{
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
 	"Absmax16": &Absmax16, "LoRAOverlap": &LoRAOverlap,
 	"PairGateUp": &PairGateUp, "JoinAttention": &JoinAttention,
+	"NF4Stream": &NF4Stream, "NF4Stages": &NF4Stages, "LoRAThreads": &LoRAThreads,
+	"NF4Prefetch": &NF4Prefetch, "NF4PrefetchMinBlocks": &NF4PrefetchMinBlocks,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
