@@ -146,7 +146,21 @@ extern "C" __global__ void embed(const Params* P, const bf16* __restrict__ emb, 
     int m = blockIdx.x;
     if (m >= P->n) return;
     const bf16* e = emb + (long)P->tokens[m] * D;
-    for (int i = threadIdx.x; i < D; i += blockDim.x) x[(long)m * D + i] = bf2f(e[i]);
+    float* xm = x + (long)m * D;
+    if (D % 8 == 0) {  // 16 bytes a load
+        for (int c = threadIdx.x; c < D / 8; c += blockDim.x) {
+            uint4 v = ((const uint4*)e)[c];
+            const u32* w = (const u32*)&v;
+            float4 lo = {__uint_as_float(w[0] << 16), __uint_as_float(w[0] & 0xffff0000u),
+                         __uint_as_float(w[1] << 16), __uint_as_float(w[1] & 0xffff0000u)};
+            float4 hi = {__uint_as_float(w[2] << 16), __uint_as_float(w[2] & 0xffff0000u),
+                         __uint_as_float(w[3] << 16), __uint_as_float(w[3] & 0xffff0000u)};
+            ((float4*)xm)[2 * c] = lo;
+            ((float4*)xm)[2 * c + 1] = hi;
+        }
+        return;
+    }
+    for (int i = threadIdx.x; i < D; i += blockDim.x) xm[i] = bf2f(e[i]);
 }
 
 // inv_rms is 1/rms(x) of one row of D floats (D a multiple of 4), summed
@@ -1301,6 +1315,17 @@ __device__ void attn_part_impl(const Params* P, const float* __restrict__ q, con
     int kvh = h / (H / KV);
     const bf16* K = cache + (long)kvh * S * hd;
     const bf16* V = cache + (long)(KV + kvh) * S * hd;
+    // values: thread t takes 8 dimensions (t % (hd/8)) of every G-th key;
+    // its first VPRE keys' are loaded now, to arrive during the scores
+    constexpr int VPRE = 8;
+    int dg = hd / 8, G = blockDim.x / dg;
+    int d0 = (threadIdx.x % dg) * 8, g = threadIdx.x / dg;
+    uint4 vpre[VPRE];
+#pragma unroll
+    for (int u = 0; u < VPRE; u++) {
+        int j = g + u * G;
+        if (g < G && j < cnt) vpre[u] = *(const uint4*)(V + (long)(j0 + j) * hd + d0);
+    }
     for (int d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = q[(long)m * H * hd + (long)h * hd + d] * scale;
     __syncthreads();
     // scores: thread t < cnt takes key j0+t whole, 16 bytes at a time
@@ -1308,7 +1333,8 @@ __device__ void attn_part_impl(const Params* P, const float* __restrict__ q, con
     if (threadIdx.x < cnt) {
         const uint4* kr = (const uint4*)(K + (long)(j0 + threadIdx.x) * hd);
         s = 0.f;
-        for (int d8 = 0; d8 < hd / 8; d8++) {
+#pragma unroll 8
+        for (int d8 = 0; d8 < hd / 8; d8++) {  // unrolled: 8 loads in flight
             uint4 kv = kr[d8];
             const u32* ks = (const u32*)&kv;
 #pragma unroll
@@ -1326,21 +1352,21 @@ __device__ void attn_part_impl(const Params* P, const float* __restrict__ q, con
         sc[threadIdx.x] = e;
     }
     float sum = block_sum(e, red);  // synchronizes: sc holds the weights
-    // values: thread t takes 8 dimensions (t % (hd/8)) of every G-th key
-    int dg = hd / 8, G = blockDim.x / dg;
-    int d0 = (threadIdx.x % dg) * 8, g = threadIdx.x / dg;
     float o[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
-    if (g < G)
-        for (int j = g; j < cnt; j += G) {
-            uint4 vv = *(const uint4*)(V + (long)(j0 + j) * hd + d0);
-            const u32* vs = (const u32*)&vv;
-            float p = sc[j];
+    auto add_value = [&](const uint4& vv, float p) {
+        const u32* vs = (const u32*)&vv;
 #pragma unroll
-            for (int i = 0; i < 4; i++) {
-                o[2 * i] += p * __uint_as_float(vs[i] << 16);
-                o[2 * i + 1] += p * __uint_as_float(vs[i] & 0xffff0000u);
-            }
+        for (int i = 0; i < 4; i++) {
+            o[2 * i] += p * __uint_as_float(vs[i] << 16);
+            o[2 * i + 1] += p * __uint_as_float(vs[i] & 0xffff0000u);
         }
+    };
+    if (g < G) {
+#pragma unroll
+        for (int u = 0; u < VPRE; u++)
+            if (g + u * G < cnt) add_value(vpre[u], sc[g + u * G]);
+        for (int j = g + VPRE * G; j < cnt; j += G) add_value(*(const uint4*)(V + (long)(j0 + j) * hd + d0), sc[j]);
+    }
     if (g < G)
 #pragma unroll
         for (int i = 0; i < 8; i++) part[g * hd + d0 + i] = o[i];
@@ -1405,7 +1431,7 @@ __device__ void sample_masked(Params* P, const float* __restrict__ logits, int V
 // allow, and EOS unless eos_ok, get -inf) and writes the largest one's
 // index (the lowest on ties) to P->next; with a temperature, then draws
 // the token instead (sample_masked). One block of 1024 threads.
-extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, int V) {
+extern "C" __global__ void __launch_bounds__(1024) argmax_masked(Params* P, float* __restrict__ logits, int V) {
     DEPS_BEGIN();
     __shared__ float bv[32];
     __shared__ int bi[32];
@@ -1414,17 +1440,33 @@ extern "C" __global__ void argmax_masked(Params* P, float* __restrict__ logits, 
     int V8 = (V + 7) / 8;
     float best = -INFINITY;
     int besti = 0x7fffffff;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        float l = logits[i];
-        bool ok = row < 0 || ((rows[(long)row * V8 + i / 8] >> (i % 8)) & 1);
-        if (i == eos) ok = eos_ok != 0;
-        if (!ok) {
-            l = -INFINITY;
-            logits[i] = l;
+    // AU logits (and mask bytes) of a thread are loaded before any is
+    // compared, so their loads overlap
+    constexpr int AU = 8;
+    for (int i0 = threadIdx.x; i0 < V; i0 += AU * blockDim.x) {
+        float lv[AU];
+        u8 mb[AU];
+#pragma unroll
+        for (int u = 0; u < AU; u++) {
+            int i = i0 + u * blockDim.x;
+            lv[u] = i < V ? logits[i] : -INFINITY;
+            mb[u] = i < V && row >= 0 ? rows[(long)row * V8 + i / 8] : 0xff;
         }
-        if (l > best || (l == best && i < besti)) {
-            best = l;
-            besti = i;
+#pragma unroll
+        for (int u = 0; u < AU; u++) {
+            int i = i0 + u * blockDim.x;
+            if (i >= V) break;
+            float l = lv[u];
+            bool ok = (mb[u] >> (i % 8)) & 1;
+            if (i == eos) ok = eos_ok != 0;
+            if (!ok) {
+                l = -INFINITY;
+                logits[i] = l;
+            }
+            if (l > best || (l == best && i < besti)) {
+                best = l;
+                besti = i;
+            }
         }
     }
     for (int o = 16; o > 0; o >>= 1) {
