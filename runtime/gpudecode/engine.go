@@ -626,8 +626,9 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 // loads its next chunk of each row before multiplying the current one,
 // and the first two before waiting for the input, so more bytes are in
 // flight, at the cost of 20 registers (compiled for NF4PrefetchMinBlocks
-// blocks per multiprocessor: 128 registers with 2). Unmeasured on a GPU:
-// off.
+// blocks per multiprocessor: 128 registers with 2). Off: measured slower
+// on an H100 (7B NF4 + LoRA r 64, gpubench, same card): 3.532 ms/token
+// (NF4PrefetchMinBlocks 3, spilling: 3.590) against 3.460.
 var NF4Prefetch = false
 
 // NF4PrefetchMinBlocks is NF4MinBlocks for gemv_nf4_m1_prmt_pf.
@@ -728,15 +729,18 @@ func (e *Engine) productsOverlap(x cuda.Ptr, main, lora []job) error {
 // JoinAttention makes the last of attn_part's span blocks of each head and
 // token join the spans itself (attn_part_join in kernels.cu, counting
 // finished blocks per head and token), so the step needs no attn_join
-// launch (6.7 µs per layer as a separate launch on an H100). Unmeasured
-// on a GPU: off.
+// launch (6.7 µs per layer as a separate launch on an H100). Off:
+// measured slower on an H100 (7B NF4 + LoRA r 64, gpubench, lutw, same
+// card): 3.671 ms/token against 3.602 and 3.624.
 var JoinAttention = false
 
 // PairGateUp makes each block of a one-token NF4 product (lutw) of gate
 // and up take the same rows of both and write h = fp16(silu(gate)·up)
 // itself (gemv_nf4_m1_lutw_pair, finish_pair in kernels.cu), so the step
 // needs no silu_mul launch (6.7 µs per layer as a separate launch on an
-// H100). Needs an even NF4Rows. Unmeasured on a GPU: off.
+// H100). Needs an even NF4Rows, and NF4Decode lutw or prmt. Off: measured
+// on H100s (7B NF4 + LoRA r 64, gpubench) with lutw 3.586 ms/token
+// against 3.602 and 3.624, but with prmt 3.488 against 3.460.
 var PairGateUp = false
 
 // paired reports whether the gate/up product of layer ly in a step of mm
@@ -890,7 +894,9 @@ var MMAFrom = MaxChunk
 // the A products run while the weights stream. Without an adapter the
 // one-token step took 3.131 against 3.679 ms (H100, 7B NF4, gpubench),
 // mostly the four A launches per layer ahead of their products; this
-// takes them off that path. Unmeasured on a GPU: off.
+// takes them off that path. Off: measured slower on an H100 (7B NF4 +
+// LoRA r 64, gpubench, lutw, same card): 3.853 ms/token against 3.602
+// and 3.624.
 var LoRAOverlap = false
 
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
