@@ -25,7 +25,7 @@
 #   extract-xla      the same two on XLA's step programs (-engine xla) (~10 min)
 #   engine-test      runtime/gpudecode's tests on the GPU              (~25 s)
 #   engine-nf4-lora  gpubench, NF4 + LoRA r 64, per-kernel profile     (~20 s)
-#   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -nf4-decode lut/prmt/mix, -fuse-norm, no adapter, LoRAOverlap, PairGateUp, JoinAttention, all three, NF4MinBlocks 4, Absmax16 (~4 min)
+#   engine-variants  gpubench, NF4 + LoRA r 64: defaults, -nf4-decode lut/lutw/mix, -fuse-norm, no adapter, NF4MinBlocks 4, LoRAThreads 256, Absmax16 (~3 min)
 #   engine-repeat    gpubench twice with and twice without -early-lora: do the OUTPUT digests repeat? (~1.5 min)
 #   engine-check-mma gpubench -check, bf16, -chunk-mma -early: a 300-token prompt on tensor cores vs XLA (~1 min)
 #   train            cmd/train -bench 6, batch 4 and 2×2             (~3 min)
@@ -53,10 +53,10 @@ for section in "$@"; do
   engine-nf4-lora) timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 -profile 2>&1 | quiet ;;
   engine-check-mma) timeout -s KILL 150 ./bin/gpubench -model random:mistral-7b -quant bf16 -check -chunk-mma -early 2>&1 | quiet | grep "CHECK\|RESULT" ;;
   engine-variants)
-    for v in "" "-nf4-decode lut" "-nf4-decode prmt" "-nf4-decode mix" "-fuse-norm" "-adapter="; do
+    for v in "" "-nf4-decode lut" "-nf4-decode lutw" "-nf4-decode mix" "-fuse-norm" "-adapter="; do
       echo "-- $v"; timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 $v 2>&1 | quiet | grep "RESULT\|OUTPUT"
     done
-    for o in LoRAOverlap=true PairGateUp=true JoinAttention=true LoRAOverlap=true,PairGateUp=true,JoinAttention=true NF4MinBlocks=4 Absmax16=true; do
+    for o in NF4MinBlocks=4 LoRAThreads=256 Absmax16=true; do
       echo "-- $o"; SCHEMAC_GPUDECODE=$o timeout -s KILL 120 ./bin/gpubench -model random:mistral-7b -quant nf4 -adapter random:64 2>&1 | quiet | grep "RESULT\|OUTPUT"
     done ;;
   engine-repeat)  # is the prompt's Σ|logit| the same run to run? (OUTPUT lines)

@@ -77,7 +77,6 @@ var driver struct {
 	cuEventDestroy                              func(e handle) Result
 	cuFuncGetAttribute                          func(v *int32, attr int32, f handle) Result
 	cuOccupancyMaxActiveBlocksPerMultiprocessor func(n *int32, f handle, blockSize int32, smem uint64) Result
-	cuFuncSetAttribute                          func(f handle, attr int32, v int32) Result
 
 	// optional: nil where the driver predates CUDA 12 (see LaunchEarly)
 	cuLaunchKernelEx func(cfg unsafe.Pointer, f handle, params unsafe.Pointer, extra unsafe.Pointer) Result
@@ -128,7 +127,6 @@ func loadDriver() error {
 			{&driver.cuGetErrorName, "cuGetErrorName"},
 			{&driver.cuFuncGetAttribute, "cuFuncGetAttribute"},
 			{&driver.cuOccupancyMaxActiveBlocksPerMultiprocessor, "cuOccupancyMaxActiveBlocksPerMultiprocessor"},
-			{&driver.cuFuncSetAttribute, "cuFuncSetAttribute"},
 		})
 		if err != nil {
 			driver.err = fmt.Errorf("cuda: driver library: %w", err)

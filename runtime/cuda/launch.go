@@ -90,26 +90,6 @@ func (m *Module) Func(name string) (*Func, error) {
 	return f, err
 }
 
-// SetMaxDynamicShared lets launches of f ask for up to n bytes of
-// dynamic shared memory (more than the 48 KiB allowed by default).
-func (f *Func) SetMaxDynamicShared(n int) error {
-	const attrMaxDynamicShared = 8 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
-	return f.c.Do(func() error {
-		return check("cuFuncSetAttribute "+f.Name, driver.cuFuncSetAttribute(f.f, attrMaxDynamicShared, int32(n)))
-	})
-}
-
-// Occupancy reports how many blocks of f of threads threads, each with
-// smem bytes of dynamic shared memory, fit on one multiprocessor at once.
-func (f *Func) Occupancy(threads, smem int) (int, error) {
-	var b int32
-	err := f.c.Do(func() error {
-		return check("cuOccupancyMaxActiveBlocksPerMultiprocessor "+f.Name,
-			driver.cuOccupancyMaxActiveBlocksPerMultiprocessor(&b, f.f, int32(threads), uint64(smem)))
-	})
-	return int(b), err
-}
-
 // Resources reports the registers per thread and the local (spill)
 // memory per thread the compiled kernel uses, and how many of its blocks of
 // threads threads fit on one multiprocessor at once.

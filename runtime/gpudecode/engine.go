@@ -143,17 +143,6 @@ type Engine struct {
 	maskPtr                                      cuda.Ptr
 	maskFrom                                     *tensors.Tensor
 	prof                                         *profile // while Profile runs
-	// LoRAOverlap, PairGateUp and JoinAttention as New found them
-	overlap, pair, join bool
-	// NF4Stream as New found it (and the adapter's rank allows: even),
-	// and the dynamic shared memory gemv_nf4_m1_stream may take
-	streamed   bool
-	streamSmem int
-	// overlap: two counters (uint32) per overlapped launch, and the next
-	// free pair while a step is queued
-	sync         cuda.Ptr
-	nsync, syncs int
-	attnCounts   cuda.Ptr // join: uint32 [heads, MaxChunk]
 }
 
 // devicePtr is the device address of a tensor held by the XLA backend.
@@ -314,11 +303,6 @@ func New(m *model.Model, maxLen int) (*Engine, error) {
 		return nil, fmt.Errorf("gpudecode: LoRA rank %d: at most 256", e.rank)
 	}
 	e.half = e.nf4 && (Absmax16 || e.has("model.layers.0.self_attn.q_proj.weight"+model.NF4AbsmaxQ))
-	e.overlap, e.pair, e.join = LoRAOverlap, PairGateUp, JoinAttention
-	e.streamed = NF4Stream && e.nf4 && e.rank%2 == 0
-	if NF4Stages < 2 || NF4Stages > 8 {
-		return nil, fmt.Errorf("gpudecode: NF4Stages %d: want 2 to 8", NF4Stages)
-	}
 	if LoRAThreads < 32 || LoRAThreads > 1024 || LoRAThreads%32 != 0 {
 		return nil, fmt.Errorf("gpudecode: LoRAThreads %d: want a multiple of 32 from 32 to 1024", LoRAThreads)
 	}
@@ -399,11 +383,6 @@ func (e *Engine) halveAbsmax() error {
 	})
 }
 
-// zero writes n zero bytes at p and waits for them.
-func (e *Engine) zero(p cuda.Ptr, n int) error {
-	return e.setUp(func(s *cuda.Stream) error { return s.CopyInAsync(p, make([]byte, n)) })
-}
-
 // setUp runs queue's work on a stream of its own (the step's stream is
 // made by record) and waits for it.
 func (e *Engine) setUp(queue func(*cuda.Stream) error) error {
@@ -452,25 +431,6 @@ func (e *Engine) allocate() error {
 	if e.host, err = e.ctx.HostAlloc(paramsSize + 8); err != nil {
 		return err
 	}
-	// LoRAOverlap's counters (at most 4 launches a layer) and
-	// JoinAttention's (one per head and token), zero
-	if e.overlap {
-		e.syncs = 4 * cfg.NumLayers
-		if e.sync, err = e.alloc(8 * int64(e.syncs)); err != nil {
-			return err
-		}
-		if err := e.zero(e.sync, 8*e.syncs); err != nil {
-			return err
-		}
-	}
-	if e.join {
-		if e.attnCounts, err = e.alloc(4 * M * int64(cfg.NumHeads)); err != nil {
-			return err
-		}
-		if err := e.zero(e.attnCounts, 4*MaxChunk*cfg.NumHeads); err != nil {
-			return err
-		}
-	}
 	cacheBytes := int64(2*cfg.NumKVHeads*e.MaxLen*cfg.HeadDim) * 2
 	for l := range cfg.NumLayers {
 		p := fmt.Sprintf("model.layers.%d.", l)
@@ -509,9 +469,9 @@ func (e *Engine) allocate() error {
 	return nil
 }
 
-var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m1_lutw_ovl", "gemv_nf4_m1_lutw_pair", "gemv_nf4_m1_prmt_pair", "gemv_nf4_m1_prmt_pf", "gemv_nf4_m1_lutw_pair_ovl", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
+var kernelNames = []string{"embed", "rmsnorm", "gemv_nf4_m1", "gemv_nf4_m1_prmt", "gemv_nf4_m1_mix", "gemv_nf4_m1_lutw", "gemv_nf4_m4", "gemv_nf4_m16", "gemv_bf16_m1",
 	"gemv_bf16_m4", "gemv_bf16_m16", "gemv_bf16_small", "gemv_nf4_mma", "gemv_bf16_mma",
-	"rope_kv", "attn_part", "attn_part_join", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half", "gemv_nf4_m1_stream"}
+	"rope_kv", "attn_part", "attn_join", "silu_mul", "argmax_masked", "rmsnorm_lora", "absmax_half"}
 
 // KernelSource returns kernels.cu and the NVRTC options the engine would
 // compile it with for LoRA rank rank under the current settings (for
@@ -528,8 +488,7 @@ func kernelOptions(rank int, half bool) []string {
 	return []string{fmt.Sprintf("-DNF4_ROWS=%d", NF4Rows), fmt.Sprintf("-DBF16_ROWS=%d", BF16Rows),
 		fmt.Sprintf("-DEARLY_LORA=%d", b2i(EarlyLoRA)), fmt.Sprintf("-DMMA_TILES=%d", MMATiles), fmt.Sprintf("-DNF4_MULTI_DECODE=%d", multi),
 		fmt.Sprintf("-DLORA_RK=%d", max(1, (rank+31)/32)), fmt.Sprintf("-DABSMAX16=%d", b2i(half)),
-		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks),
-		fmt.Sprintf("-DNF4_STAGES=%d", NF4Stages), fmt.Sprintf("-DNF4_PF_MINB=%d", NF4PrefetchMinBlocks)}
+		fmt.Sprintf("-DNF4_THREADS=%d", NF4Threads), fmt.Sprintf("-DNF4_MINB=%d", NF4MinBlocks)}
 }
 
 // EarlyLoRA makes the one-token products load their LoRA term's operands
@@ -614,25 +573,8 @@ func (e *Engine) products(mm int, kind string, x cuda.Ptr, jobs ...job) error {
 		rows = max(rows, int(j.Rows))
 	}
 	name, rpb, threads := productKernel(mm, kind, in)
-	if e.streamed && mm == 1 && kind == "nf4" {
-		return e.productsStreamed(x, jobs, threads)
-	}
 	return e.launch(e.fn[name], cuda.D2((rows+rpb-1)/rpb, len(jobs)), cuda.D1(threads), 0, e.p, jobBytes(jobs), x, e.rank, e.scale)
 }
-
-// NF4Prefetch runs the one-token prmt products whose rows have more
-// 16-byte chunks than the block has threads (the 14336-column down
-// projection: 2 passes of 256 threads) as gemv_nf4_m1_prmt_pf: a thread
-// loads its next chunk of each row before multiplying the current one,
-// and the first two before waiting for the input, so more bytes are in
-// flight, at the cost of 20 registers (compiled for NF4PrefetchMinBlocks
-// blocks per multiprocessor: 128 registers with 2). Off: measured slower
-// on an H100 (7B NF4 + LoRA r 64, gpubench, same card): 3.532 ms/token
-// (NF4PrefetchMinBlocks 3, spilling: 3.590) against 3.460.
-var NF4Prefetch = false
-
-// NF4PrefetchMinBlocks is NF4MinBlocks for gemv_nf4_m1_prmt_pf.
-var NF4PrefetchMinBlocks = 2
 
 // LoRAThreads is the most threads per block of the one-token LoRA A
 // products (gemv_bf16_small: one row of A per block, so with 256 threads
@@ -641,143 +583,11 @@ var NF4PrefetchMinBlocks = 2
 // 3.393 and 3.398, 1024 3.384; the same tokens.
 var LoRAThreads = 1024
 
-// NF4Stream runs the one-token NF4 products as gemv_nf4_m1_stream (see
-// kernels.cu): as many blocks as fit the GPU, each streaming its groups of
-// rows through NF4Stages shared-memory slots filled by cp.async, so the
-// loads in flight are not bounded by registers. Needs an even LoRA rank
-// (or no adapter). Off: measured slower on an H100 (7B NF4 + LoRA r 64,
-// gpubench, same card): 4.313 and 4.324 ms/token against prmt's 3.455
-// (NF4Stages 3: 4.375, 6: 5.016; NF4Threads 128: 4.146), the same tokens.
-// Its gate/up launch took 51 µs against about 40 for the one-token
-// kernel; the per-group epilogue's two block barriers are the first
-// suspect.
-var NF4Stream = false
-
-// NF4Stages is the number of shared-memory slots per thread of
-// gemv_nf4_m1_stream (NF4_STAGES): NF4Stages − 1 items are in flight
-// while one is multiplied.
-var NF4Stages = 4
-
-// streamStageBytes is stream_stage_bytes of kernels.cu: the shared memory
-// of one stage of gemv_nf4_m1_stream in blocks of threads threads.
-func (e *Engine) streamStageBytes(threads int) int {
-	return NF4Rows*threads*20 + NF4Rows*32*max(1, (e.rank+31)/32)*2
-}
-
-// productsStreamed queues one launch of gemv_nf4_m1_stream over jobs
-// (one token), with as many blocks as fit the GPU at once (at most one
-// per group of NF4Rows rows).
-func (e *Engine) productsStreamed(x cuda.Ptr, jobs []job, threads int) error {
-	f := e.fn["gemv_nf4_m1_stream"]
-	smem := NF4Stages * e.streamStageBytes(threads)
-	if smem > e.streamSmem { // only raised: recorded launches keep theirs
-		if err := f.SetMaxDynamicShared(smem); err != nil {
-			return err
-		}
-		e.streamSmem = smem
-	}
-	per, err := f.Occupancy(threads, smem)
-	if err != nil {
-		return err
-	}
-	if per < 1 {
-		return fmt.Errorf("gpudecode: gemv_nf4_m1_stream: no block of %d threads with %d bytes of shared memory fits a multiprocessor (NF4Stages %d)", threads, smem, NF4Stages)
-	}
-	groups := 0
-	for _, j := range jobs {
-		groups += (int(j.Rows) + NF4Rows - 1) / NF4Rows
-	}
-	grid := min(groups, per*e.ctx.SMs)
-	return e.launch(f, cuda.D1(grid), cuda.D1(threads), smem, e.p, jobBytes(jobs), x, e.rank, e.scale, groups)
-}
-
 // jobBytes is struct Jobs of kernels.cu holding up to three jobs.
 func jobBytes(jobs []job) []byte {
 	var all [3]job
 	copy(all[:], jobs)
 	return unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), int(unsafe.Sizeof(all)))
-}
-
-// syncSlot is the next free pair of LoRAOverlap counters of the step
-// being queued.
-func (e *Engine) syncSlot() (cuda.Ptr, error) {
-	if e.nsync >= e.syncs {
-		return 0, fmt.Errorf("gpudecode: more than %d overlapped LoRA launches in a step", e.syncs)
-	}
-	e.nsync++
-	return e.sync.Add(8 * int64(e.nsync-1)), nil
-}
-
-// productsOverlap queues a one-token NF4 product launch (lutw) that also
-// computes the LoRA A rows its jobs need (LoRAOverlap): blocks x < na of
-// job 0 take one A row each, so the grid is at least na wide.
-func (e *Engine) productsOverlap(x cuda.Ptr, main, lora []job) error {
-	slot, err := e.syncSlot()
-	if err != nil {
-		return err
-	}
-	rows := 0
-	for _, j := range main {
-		rows = max(rows, int(j.Rows))
-	}
-	name, rpb, threads := productKernel(1, "nf4", int(main[0].In))
-	na := len(lora) * e.rank
-	gx := max((rows+rpb-1)/rpb, na)
-	return e.launch(e.fn[name+"_ovl"], cuda.D2(gx, len(main)), cuda.D1(threads), 0, e.p, jobBytes(main), x, e.rank, e.scale, jobBytes(lora), na, slot)
-}
-
-// JoinAttention makes the last of attn_part's span blocks of each head and
-// token join the spans itself (attn_part_join in kernels.cu, counting
-// finished blocks per head and token), so the step needs no attn_join
-// launch (6.7 µs per layer as a separate launch on an H100). Off:
-// measured slower on an H100 (7B NF4 + LoRA r 64, gpubench, lutw, same
-// card): 3.671 ms/token against 3.602 and 3.624.
-var JoinAttention = false
-
-// PairGateUp makes each block of a one-token NF4 product (lutw) of gate
-// and up take the same rows of both and write h = fp16(silu(gate)·up)
-// itself (gemv_nf4_m1_lutw_pair, finish_pair in kernels.cu), so the step
-// needs no silu_mul launch (6.7 µs per layer as a separate launch on an
-// H100). Needs an even NF4Rows, and NF4Decode lutw or prmt. Off: measured
-// on H100s (7B NF4 + LoRA r 64, gpubench) with lutw 3.586 ms/token
-// against 3.602 and 3.624, but with prmt 3.488 against 3.460.
-var PairGateUp = false
-
-// paired reports whether the gate/up product of layer ly in a step of mm
-// tokens runs paired (PairGateUp).
-func (e *Engine) paired(mm int, ly layer) bool {
-	g, u := ly.gate, ly.up
-	return e.pair && mm == 1 && e.nf4 && (NF4Decode == "lutw" || NF4Decode == "prmt") && NF4Rows%2 == 0 &&
-		g.rows == u.rows && g.in == u.in && (g.a == 0) == (u.a == 0)
-}
-
-// productsPair queues the paired gate/up product of ly on x into e.h, with
-// its LoRA A products (before it, or inside it with LoRAOverlap) unless
-// loraDone.
-func (e *Engine) productsPair(x cuda.Ptr, ly layer, loraDone bool) error {
-	g, u := ly.gate, ly.up
-	main := []job{mainJob(g, e.h, false, ly.tg), mainJob(u, e.h, false, ly.tu)}
-	var lora []job
-	if g.a != 0 && !loraDone {
-		lora = []job{{W: g.a, Y: ly.tg, Rows: int32(e.rank), In: int32(g.in)}, {W: u.a, Y: ly.tu, Rows: int32(e.rank), In: int32(u.in)}}
-	}
-	_, _, threads := productKernel(1, "nf4", g.in)
-	blocks := (g.rows + NF4Rows/2 - 1) / (NF4Rows / 2)
-	if len(lora) > 0 && e.overlap && NF4Decode == "lutw" {
-		slot, err := e.syncSlot()
-		if err != nil {
-			return err
-		}
-		na := len(lora) * e.rank
-		return e.launch(e.fn["gemv_nf4_m1_lutw_pair_ovl"], cuda.D2(max(blocks, na), 1), cuda.D1(threads), 0,
-			e.p, jobBytes(main), x, e.rank, e.scale, jobBytes(lora), na, slot)
-	}
-	if len(lora) > 0 {
-		if err := e.products(1, "small", x, lora...); err != nil {
-			return err
-		}
-	}
-	return e.launch(e.fn["gemv_nf4_m1_"+NF4Decode+"_pair"], cuda.D2(blocks, 1), cuda.D1(threads), 0, e.p, jobBytes(main), x, e.rank, e.scale)
 }
 
 // productKernel picks the kernel of a product launch of a step of width mm
@@ -810,8 +620,6 @@ func productKernel(mm int, kind string, in int) (name string, rowsPerBlock, thre
 		return "gemv_bf16_m4", 2, threads
 	case kind == "small":
 		return "gemv_bf16_small", 1, threads
-	case kind == "nf4" && NF4Decode == "prmt" && NF4Prefetch && in/32 > threads:
-		return "gemv_nf4_m1_prmt_pf", NF4Rows, threads
 	case kind == "nf4" && NF4Decode != "lut":
 		return "gemv_nf4_m1_" + NF4Decode, NF4Rows, threads
 	case kind == "nf4":
@@ -831,9 +639,6 @@ func (e *Engine) project(mm int, x cuda.Ptr, accumulate, loraDone bool, prs []pr
 			lora = append(lora, job{W: pr.a, Y: ts[i], Rows: int32(e.rank), In: int32(pr.in)})
 		}
 		main = append(main, mainJob(pr, ys[i], accumulate, ts[i]))
-	}
-	if len(lora) > 0 && !loraDone && mm == 1 && e.nf4 && e.overlap && NF4Decode == "lutw" {
-		return e.productsOverlap(x, main, lora)
 	}
 	if len(lora) > 0 && !loraDone {
 		if err := e.products(mm, "small", x, lora...); err != nil {
@@ -887,18 +692,6 @@ var MMATiles = 4
 // one tile per warp, 13.9 against 8.3 ms with four (H100, NF4 + LoRA).
 var MMAFrom = MaxChunk
 
-// LoRAOverlap computes the LoRA A rows of the one-token NF4 products
-// (lutw) inside the products' own launch instead of a launch before it
-// (gemv_nf4_m1_lutw_ovl, lora_a_row in kernels.cu): the first blocks
-// compute them, the others wait for them only before their epilogue, so
-// the A products run while the weights stream. Without an adapter the
-// one-token step took 3.131 against 3.679 ms (H100, 7B NF4, gpubench),
-// mostly the four A launches per layer ahead of their products; this
-// takes them off that path. Off: measured slower on an H100 (7B NF4 +
-// LoRA r 64, gpubench, lutw, same card): 3.853 ms/token against 3.602
-// and 3.624.
-var LoRAOverlap = false
-
 // FuseNorm runs the LoRA A products of q/k/v and gate/up inside the
 // RMSNorm launch before them (rmsnorm_lora) when the rank allows (a
 // multiple of 4), saving two launches per layer. Off: measured on an H100
@@ -939,7 +732,6 @@ func (e *Engine) normed(mm int, w cuda.Ptr, prs []proj, ts []cuda.Ptr) (bool, er
 
 // queueStep queues one step's kernels for up to mm tokens.
 func (e *Engine) queueStep(mm int) error {
-	e.nsync = 0
 	cfg := e.cfg
 	D, I, H, KV, hd := cfg.HiddenSize, cfg.IntermediateSize, cfg.NumHeads, cfg.NumKVHeads, cfg.HeadDim
 	eps := float32(cfg.RMSNormEps)
@@ -962,17 +754,10 @@ func (e *Engine) queueStep(mm int) error {
 			},
 			func() error {
 				grid, scale := cuda.Dim3{X: uint32(H), Y: uint32(mm), Z: uint32(e.spans())}, float32(1/math.Sqrt(float64(hd)))
-				if e.join {
-					return e.launch(e.fn["attn_part_join"], grid, cuda.D1(128), 0,
-						e.p, e.q, ly.cache, e.pm, e.pl, e.po, e.MaxLen, hd, H, KV, cfg.SlidingWindow, scale, e.ao, e.attnCounts)
-				}
 				return e.launch(e.fn["attn_part"], grid, cuda.D1(128), 0,
 					e.p, e.q, ly.cache, e.pm, e.pl, e.po, e.MaxLen, hd, H, KV, cfg.SlidingWindow, scale)
 			},
 			func() error {
-				if e.join {
-					return nil // attn_part_join joined the spans
-				}
 				return e.launch(e.fn["attn_join"], cuda.D2(H, mm), cuda.D1(max(32, hd)), 0, e.p, e.pm, e.pl, e.po, e.ao, hd, H, e.spans())
 			},
 			func() error {
@@ -983,15 +768,9 @@ func (e *Engine) queueStep(mm int) error {
 				return err
 			},
 			func() error {
-				if e.paired(mm, ly) {
-					return e.productsPair(e.xn, ly, done)
-				}
 				return e.project(mm, e.xn, false, done, []proj{ly.gate, ly.up}, []cuda.Ptr{e.g, e.u}, []cuda.Ptr{ly.tg, ly.tu})
 			},
 			func() error {
-				if e.paired(mm, ly) {
-					return nil // the product wrote h
-				}
 				return e.launch(e.fn["silu_mul"], cuda.D2((I+255)/256, mm), cuda.D1(256), 0, e.p, e.g, e.u, e.h, I)
 			},
 			func() error {

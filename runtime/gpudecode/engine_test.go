@@ -151,43 +151,24 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"nf4+lora,early,early-lora", model.NF4, true, "lora.", "lut", false, false, true},
 		{"nf4+lora,lutw,chunk-mma,early,early-lora,absmax16", model.NF4, true, "lora.", "lutw", false, true, true},
 		{"nf4+lora,lutw,chunk-mma,early,early-lora,double-quant", model.NF4, true, "lora.", "lutw", false, true, true},
-		{"nf4+lora,lutw,early,lora-overlap", model.NF4, true, "lora.", "lutw", false, false, true},
-		{"nf4+lora,lutw,chunk-mma,early,early-lora,lora-overlap", model.NF4, true, "lora.", "lutw", false, true, true},
-		{"nf4,lutw,early,pair-gate-up", model.NF4, false, "", "lutw", false, false, true},
-		{"nf4+lora,lutw,early,early-lora,pair-gate-up", model.NF4, true, "lora.", "lutw", false, false, true},
-		{"nf4+lora,lutw,fuse-norm,early,pair-gate-up", model.NF4, true, "lora.", "lutw", true, false, true},
-		{"nf4+lora,lutw,chunk-mma,early,lora-overlap,pair-gate-up", model.NF4, true, "lora.", "lutw", false, true, true},
-		{"bf16+lora,early,join-attention", model.Dense, true, "lora.", "lut", false, false, true},
-		{"nf4+lora,lutw,chunk-mma,early,early-lora,join-attention", model.NF4, true, "lora.", "lutw", false, true, true},
-		{"nf4,prmt,early,stream", model.NF4, false, "", "prmt", false, false, true},
-		{"nf4+lora,prmt,chunk-mma,early,early-lora,stream", model.NF4, true, "lora.", "prmt", false, true, true},
-		{"nf4+lora,prmt,early,stream,stages2", model.NF4, true, "lora.", "prmt", false, false, true},
-		{"nf4+lora,prmt,chunk-mma,early,early-lora,double-quant,stream", model.NF4, true, "lora.", "prmt", false, true, true},
-		{"nf4+lora,prmt,early,early-lora,pair-gate-up,lora-threads", model.NF4, true, "lora.", "prmt", false, false, true},
+		// the defaults (prmt one-token products, lutw in the multi-token
+		// ones, LoRAThreads 1024), and the LoRA A products at 256 threads
+		{"nf4+lora,prmt,chunk-mma,early,early-lora", model.NF4, true, "lora.", "prmt", false, true, true},
+		{"nf4+lora,prmt,chunk-mma,early,early-lora,double-quant", model.NF4, true, "lora.", "prmt", false, true, true},
+		{"nf4+lora,prmt,early,early-lora,lora-threads-256", model.NF4, true, "lora.", "prmt", false, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs := NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16
 			NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch = tc.decode, tc.fuse, tc.mma, tc.early
 			EarlyLoRA = strings.Contains(tc.name, "early-lora")
 			Absmax16 = strings.Contains(tc.name, "absmax16")
-			savedOverlap, savedPair, savedJoin := LoRAOverlap, PairGateUp, JoinAttention
-			savedStream, savedStages := NF4Stream, NF4Stages
-			NF4Stream = strings.Contains(tc.name, "stream")
 			savedLoRAThreads := LoRAThreads
-			if strings.Contains(tc.name, "lora-threads") {
-				LoRAThreads = 1024
+			if strings.Contains(tc.name, "lora-threads-256") {
+				LoRAThreads = 256
 			}
-			defer func() { LoRAThreads = savedLoRAThreads }()
-			if strings.Contains(tc.name, "stages2") {
-				NF4Stages = 2
-			}
-			LoRAOverlap = strings.Contains(tc.name, "lora-overlap")
-			PairGateUp = strings.Contains(tc.name, "pair-gate-up")
-			JoinAttention = strings.Contains(tc.name, "join-attention")
 			defer func() {
 				NF4Decode, FuseNorm, ChunkMMA, EarlyLaunch, EarlyLoRA, Absmax16 = saved, savedFuse, savedMMA, savedEarly, savedLoRA, savedAbs
-				LoRAOverlap, PairGateUp, JoinAttention = savedOverlap, savedPair, savedJoin
-				NF4Stream, NF4Stages = savedStream, savedStages
+				LoRAThreads = savedLoRAThreads
 			}()
 			m := tinyModelDQ(t, b, tc.quant, tc.lora, strings.Contains(tc.name, "double-quant"))
 			e, err := New(m, 64)
@@ -333,10 +314,9 @@ func TestNewRefuses(t *testing.T) {
 		{dtypes.BFloat16, 64, "MMATiles 0", "MMATiles=0"},
 		{dtypes.BFloat16, 64, `NF4Decode "lux"`, "NF4Decode=lux"},
 		{dtypes.BFloat16, 64, "LoRAThreads 100: want a multiple of 32", "LoRAThreads=100"},
-		{dtypes.BFloat16, 64, "NF4Stages 1: want 2 to 8", "NF4Stages=1"},
 	} {
 		savedMin, savedTiles, savedDecode := NF4MinBlocks, MMATiles, NF4Decode
-		savedLoRA, savedStages := LoRAThreads, NF4Stages
+		savedLoRA := LoRAThreads
 		t.Setenv(OptionsEnv, tc.opts)
 		w, err := model.RandomWeights(b, cfg, tc.dtype, model.Dense, 1, 0.02)
 		if err != nil {
@@ -351,7 +331,7 @@ func TestNewRefuses(t *testing.T) {
 			t.Errorf("%s, cache %d, %q: error %v, want one saying %q", tc.dtype, tc.maxLen, tc.opts, err, tc.want)
 		}
 		NF4MinBlocks, MMATiles, NF4Decode = savedMin, savedTiles, savedDecode
-		LoRAThreads, NF4Stages = savedLoRA, savedStages
+		LoRAThreads = savedLoRA
 		m.Finalize()
 		w.Finalize()
 	}
@@ -361,13 +341,11 @@ func TestNewRefuses(t *testing.T) {
 // needed; skipped where NVRTC is not installed) and finds every kernel the
 // engine looks up in the machine code.
 func TestKernelsCompile(t *testing.T) {
-	saved, savedEarly, savedTiles, savedStages := [2]int{NF4Rows, BF16Rows}, EarlyLoRA, MMATiles, NF4Stages
-	defer func() {
-		NF4Rows, BF16Rows, EarlyLoRA, MMATiles, NF4Stages = saved[0], saved[1], savedEarly, savedTiles, savedStages
-	}()
+	saved, savedEarly, savedTiles := [2]int{NF4Rows, BF16Rows}, EarlyLoRA, MMATiles
+	defer func() { NF4Rows, BF16Rows, EarlyLoRA, MMATiles = saved[0], saved[1], savedEarly, savedTiles }()
 	for i, rows := range [][2]int{saved, {8, 2}} {
 		NF4Rows, BF16Rows = rows[0], rows[1]
-		EarlyLoRA, MMATiles, NF4Stages = i == 0, 1+3*i, 4-2*i
+		EarlyLoRA, MMATiles = i == 0, 1+3*i
 		bin, err := cuda.CompileCUBIN("kernels.cu", kernelSource, "sm_90", kernelOptions(64, i == 1)...)
 		if err != nil && strings.Contains(err.Error(), "NVRTC (libnvrtc.so) was not found") {
 			t.Skipf("no NVRTC here: %v", err)

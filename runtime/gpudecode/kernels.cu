@@ -271,9 +271,8 @@ __device__ __forceinline__ void wait_with_lora(const Job& J, int row0, int r, Lo
 
 // finish reduces acc over the block and stores the rows (see above); pre,
 // when not null, holds the LoRA term's operands (one token, and a warp
-// per row: else it is ignored). With L2T it reads t from L2 (written
-// during the launch: LORA_OVERLAP).
-template <int MMAX, int ROWS, bool L2T = false>
+// per row: else it is ignored).
+template <int MMAX, int ROWS>
 __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, float (&acc)[ROWS][MMAX], int r,
                                        float scale, const LoraPre* pre = nullptr) {
     __shared__ float part[ROWS * MMAX][32];
@@ -303,7 +302,7 @@ __device__ __forceinline__ void finish(const Params* P, int row0, const Job& J, 
         float v = lane < warps ? part[pi][lane] : 0.f;
         if (J.B != nullptr)
             for (int i = lane; i < r; i += 32)
-                v += scale * bf2f(J.B[(long)row * r + i]) * (L2T ? __ldcg(J.t + m * r + i) : J.t[m * r + i]);
+                v += scale * bf2f(J.B[(long)row * r + i]) * J.t[m * r + i];
         v = warp_sum(v);
         if (lane == 0) {
             float* py = J.y + (long)m * J.rows + row;
@@ -392,140 +391,6 @@ __device__ __forceinline__ void nf4_load(const u8* __restrict__ W, const absmax_
     }
 }
 
-// LoRA A rows inside the one-token product launch (LORA_OVERLAP, engine.go's
-// LoRAOverlap): instead of a launch of its own before the product, the
-// first na blocks of the product's job 0 each compute one row of the
-// launch's A factors (ajobs, r rows each) into t, then count themselves
-// in sync[0]; every block waits for na there only before its epilogue,
-// which needs t, so the A products run while the weights stream instead
-// of ahead of them. Blocks are dispatched in order, so the A rows' blocks
-// are resident before any block waits on them. sync[1] counts finished
-// blocks: the last one resets both counters for the next step.
-__device__ void lora_a_row(const Jobs& A, const f16* __restrict__ x, int idx, int r, unsigned* sync) {
-    __shared__ float red[32];
-    const Job& J = A.j[idx / r];
-    int row = idx % r;
-    const uint4* w = (const uint4*)((const bf16*)J.W + (long)row * J.in);
-    DEPS_WAIT();
-    const uint4* xp = (const uint4*)x;
-    float acc = 0.f;
-    for (int c = threadIdx.x; c < J.in / 8; c += blockDim.x) {
-        uint4 wv = __ldg(w + c), xv = xp[c];
-        const u32* ww = (const u32*)&wv;
-        const u32* xx = (const u32*)&xv;
-#pragma unroll
-        for (int k = 0; k < 4; k++) {
-            acc += bf2f((bf16)(ww[k] & 0xffff)) * h2f((f16)(xx[k] & 0xffff));
-            acc += bf2f((bf16)(ww[k] >> 16)) * h2f((f16)(xx[k] >> 16));
-        }
-    }
-    acc = block_sum(acc, red);
-    if (threadIdx.x == 0) {
-        J.y[row] = acc;
-        __threadfence();
-        atomicAdd(&sync[0], 1u);
-    }
-}
-
-// lora_wait_t waits until the launch's na A rows are written, then loads
-// t from L2 (another multiprocessor wrote it during this launch). A wait
-// of seconds means the A rows' blocks never ran: the kernel traps, so the
-// step fails with an error instead of hanging.
-__device__ __forceinline__ void lora_wait_t(const Job& J, int r, int na, unsigned* sync, LoraPre& L) {
-    if (threadIdx.x == 0) {
-        unsigned v;
-        for (unsigned spins = 0;; spins++) {
-            asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(sync) : "memory");
-            if (v >= (unsigned)na) break;
-            if (spins > (1u << 24)) __trap();
-            __nanosleep(64);
-        }
-    }
-    __syncthreads();
-    int lane = threadIdx.x & 31;
-#pragma unroll
-    for (int k = 0; k < LORA_RK; k++) {
-        int i = lane + 32 * k;
-        L.t[k] = J.B != nullptr && i < r ? __ldcg(J.t + i) : 0.f;
-    }
-}
-
-// Gate and up in one block (PAIR, engine.go's PairGateUp): of a block's
-// ROWS rows the first ROWS/2 are rows row0.. of job 0 (gate), the others
-// the same rows of job 1 (up), and the epilogue writes h = fp16(silu(gate)
-// · up) into job 0's y (as silu_mul would from both outputs), so the step
-// needs no silu_mul launch. nf4_load_pair and lora_pre_b_pair are nf4_load
-// and lora_pre_b for that layout (warp w < ROWS holds row w's LoRA row).
-template <int ROWS>
-__device__ __forceinline__ void nf4_load_pair(const Jobs& jobs, int row0, int in, int c, uint4 (&wv)[ROWS],
-                                              float (&a)[ROWS]) {
-#pragma unroll
-    for (int q = 0; q < ROWS; q++) {
-        const Job& Jq = jobs.j[q / (ROWS / 2)];
-        long row = min(row0 + q % (ROWS / 2), Jq.rows - 1);
-        wv[q] = __ldg((const uint4*)((const u8*)Jq.W + (row * in) / 2 + (long)c * 16));
-        a[q] = absmax_f(Jq.absmax + (row * in + (long)c * 32) / 64);
-    }
-}
-
-template <int ROWS>
-__device__ __forceinline__ const Job& pair_job(const Jobs& jobs, int q) {
-    return jobs.j[min(q / (ROWS / 2), 1)];
-}
-
-template <int ROWS>
-__device__ __forceinline__ void lora_pre_b_pair(const Jobs& jobs, int row0, int r, LoraPre& L) {
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
-    const Job& J = pair_job<ROWS>(jobs, w);
-    int row = row0 + w % (ROWS / 2);
-    bool has = J.B != nullptr && w < ROWS && row < J.rows;
-#pragma unroll
-    for (int k = 0; k < LORA_RK; k++) {
-        int i = lane + 32 * k;
-        L.b[k] = has && i < r ? bf2f(J.B[(long)row * r + i]) : 0.f;
-    }
-}
-
-// finish_pair is finish for PAIR: the rows' sums (LoRA terms included)
-// meet in shared memory, then h = fp16(silu(gate) · up) for the block's
-// ROWS/2 rows. pre holds warp w's row when there are ROWS warps or more;
-// else the LoRA terms are read from memory (t from L2 with L2T).
-template <int ROWS, bool L2T>
-__device__ __forceinline__ void finish_pair(int row0, const Jobs& jobs, float (&acc)[ROWS][1], int r, float scale,
-                                            const LoraPre* pre) {
-    __shared__ float part[ROWS][32];
-    __shared__ float gu[ROWS];
-    int lane = threadIdx.x & 31, w = threadIdx.x >> 5, warps = blockDim.x >> 5;
-#pragma unroll
-    for (int q = 0; q < ROWS; q++) {
-        float v = warp_sum(acc[q][0]);
-        if (lane == 0) part[q][w] = v;
-    }
-    __syncthreads();
-    for (int q = w; q < ROWS; q += warps) {
-        const Job& Jq = pair_job<ROWS>(jobs, q);
-        int row = row0 + q % (ROWS / 2);
-        float v = lane < warps ? part[q][lane] : 0.f;
-        if (Jq.B != nullptr && row < Jq.rows) {
-            if (warps >= ROWS) {
-#pragma unroll
-                for (int k = 0; k < LORA_RK; k++) v += scale * pre->b[k] * pre->t[k];
-            } else {
-                for (int i = lane; i < r; i += 32)
-                    v += scale * bf2f(Jq.B[(long)row * r + i]) * (L2T ? __ldcg(Jq.t + i) : Jq.t[i]);
-            }
-        }
-        v = warp_sum(v);
-        if (lane == 0) gu[q] = v;
-    }
-    __syncthreads();
-    int i = threadIdx.x, row = row0 + i;
-    if (i < ROWS / 2 && row < jobs.j[0].rows) {
-        float g = gu[i], u = gu[i + ROWS / 2];
-        ((f16*)jobs.j[0].y)[row] = f2h(g / (1.f + __expf(-g)) * u);
-    }
-}
-
 // NF4: packed [rows·in/2] (element 2i in the high nibble of byte i),
 // absmax [rows·in/64] float32. A byte becomes a pair of fp16 values by two
 // lookups in 16-entry tables that sit in different shared-memory banks
@@ -541,13 +406,11 @@ __device__ __forceinline__ void finish_pair(int row0, const Jobs& jobs, float (&
 // the last 8), 3 the tables with the offsets of a word's four bytes
 // computed at once (decode_lutw). One token with DECODE 1–3 decodes each
 // word straight into its products.
-template <int MMAX, int ROWS, int DECODE = 0, int OVERLAP = 0, int PAIR = 0, int PREFETCH = 0>
-__device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale,
-                         const Jobs* ajobs = nullptr, int na = 0, unsigned* sync = nullptr) {
+template <int MMAX, int ROWS, int DECODE = 0>
+__device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restrict__ x, int r, float scale) {
     DEPS_LAUNCH();
-    const Job& J = jobs.j[PAIR ? 0 : blockIdx.y];
-    int row0 = blockIdx.x * (PAIR ? ROWS / 2 : ROWS);
-    if (OVERLAP && blockIdx.y == 0 && (int)blockIdx.x < na) lora_a_row(*ajobs, x, blockIdx.x, r, sync);
+    const Job& J = jobs.j[blockIdx.y];
+    int row0 = blockIdx.x * ROWS;
     if (row0 >= J.rows) {
         DEPS_WAIT();
         return;
@@ -559,20 +422,8 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     // the first chunk's loads are issued before the table is built
     uint4 wv[ROWS];
     float a[ROWS];
-    auto load_to = [&](int cc, uint4(&wv_)[ROWS], float(&a_)[ROWS]) {
-        if (PAIR)
-            nf4_load_pair<ROWS>(jobs, row0, in, cc, wv_, a_);
-        else
-            nf4_load<ROWS>(W, J.absmax, row0, rows, in, cc, wv_, a_);
-    };
-    auto load = [&](int cc) { load_to(cc, wv, a); };
+    auto load = [&](int cc) { nf4_load<ROWS>(W, J.absmax, row0, rows, in, cc, wv, a); };
     if (c < chunks) load(c);
-    // PREFETCH (one token, DECODE 1–3): the next pass's chunk is loaded
-    // before this one is multiplied, the first two before the wait
-    constexpr bool PF = PREFETCH && MMAX == 1 && DECODE != 0;
-    uint4 wn[ROWS];
-    float an[ROWS];
-    if (PF && c + (int)blockDim.x < chunks) load_to(c + blockDim.x, wn, an);
     // one token with prmt needs no shared-memory table
     constexpr bool LUT = !(MMAX == 1 && DECODE == 1);
     __shared__ u32 lut[32];
@@ -583,18 +434,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
     NF4Regs regs;
     if (DECODE == 1 || DECODE == 2) regs = nf4_regs();
     LoraPre pre;
-    // PAIR: the job of this warp's row (LoRA t)
-    const Job& Jt = PAIR ? pair_job<ROWS>(jobs, threadIdx.x >> 5) : J;
-    if (OVERLAP || PAIR) {
-        if (PAIR)
-            lora_pre_b_pair<ROWS>(jobs, row0, r, pre);
-        else
-            lora_pre_b<ROWS>(J, row0, r, pre);
-        DEPS_WAIT();
-        if (!OVERLAP) lora_pre_t(Jt, r, pre);
-    } else {
-        wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
-    }
+    wait_with_lora<MMAX, ROWS>(J, row0, r, pre);
     if (LUT) __syncthreads();
     int n = P->n;
     float acc[ROWS][MMAX];
@@ -626,18 +466,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
                 acc[q][0] += a[q] * h2sum(h);
             }
             c += blockDim.x;
-            if (PF) {
-                if (c < chunks) {
-#pragma unroll
-                    for (int q = 0; q < ROWS; q++) {
-                        wv[q] = wn[q];
-                        a[q] = an[q];
-                    }
-                    if (c + (int)blockDim.x < chunks) load_to(c + blockDim.x, wn, an);
-                }
-            } else if (c < chunks) {
-                load(c);
-            }
+            if (c < chunks) load(c);
             continue;
         }
         // the 32 weights of each row as 16 fp16 pairs, once for all tokens
@@ -676,12 +505,7 @@ __device__ void gemv_nf4(const Params* P, const Jobs& jobs, const f16* __restric
         c += blockDim.x;
         if (c < chunks) load(c);
     }
-    if (OVERLAP) lora_wait_t(Jt, r, na, sync, pre);
-    if (PAIR && MMAX == 1)
-        finish_pair<ROWS, OVERLAP != 0>(row0, jobs, (float(&)[ROWS][1])acc, r, scale, &pre);
-    else
-        finish<MMAX, ROWS, OVERLAP != 0>(P, row0, J, acc, r, scale,
-                                         (EARLY_LORA || OVERLAP) && MMAX == 1 ? &pre : nullptr);
+    finish<MMAX, ROWS>(P, row0, J, acc, r, scale, EARLY_LORA && MMAX == 1 ? &pre : nullptr);
 }
 
 // rmsnorm_lora is rmsnorm fused with the LoRA A products of the
@@ -963,242 +787,6 @@ GEMV(nf4, gemv_nf4_m1, 1, NF4_ROWS)
 GEMV_BOUNDED(gemv_nf4_m1_prmt, 1)
 GEMV_BOUNDED(gemv_nf4_m1_mix, 2)
 GEMV_BOUNDED(gemv_nf4_m1_lutw, 3)
-// gemv_nf4_m1_prmt_pf is the one-token prmt product with PREFETCH, for
-// rows of more chunks than threads (engine.go's NF4Prefetch), compiled
-// for NF4_PF_MINB blocks per multiprocessor.
-#ifndef NF4_PF_MINB
-#define NF4_PF_MINB 2
-#endif
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_PF_MINB)
-    gemv_nf4_m1_prmt_pf(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
-    gemv_nf4<1, NF4_ROWS, 1, 0, 0, 1>(P, jobs, x, r, scale);
-}
-// overlap_done counts the block finished (LORA_OVERLAP); the last block
-// of the launch resets the counters for the next step.
-__device__ __forceinline__ void overlap_done(unsigned* sync) {
-    __syncthreads();
-    if (threadIdx.x == 0 && atomicAdd(&sync[1], 1u) == gridDim.x * gridDim.y - 1) {
-        sync[0] = 0;
-        sync[1] = 0;
-        __threadfence();
-    }
-}
-// PAIR_ROWS: NF4_ROWS for the gate/up kernels (even; the engine pairs
-// only then).
-#define PAIR_ROWS (NF4_ROWS % 2 == 0 ? NF4_ROWS : 2)
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
-    gemv_nf4_m1_lutw_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs, int na,
-                         unsigned* sync) {
-    gemv_nf4<1, NF4_ROWS, 3, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
-    overlap_done(sync);
-}
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
-    gemv_nf4_m1_lutw_pair(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
-    gemv_nf4<1, PAIR_ROWS, 3, 0, 1>(P, jobs, x, r, scale);
-}
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
-    gemv_nf4_m1_prmt_pair(const Params* P, const Jobs jobs, const f16* x, int r, float scale) {
-    gemv_nf4<1, PAIR_ROWS, 1, 0, 1>(P, jobs, x, r, scale);
-}
-extern "C" __global__ void __launch_bounds__(NF4_THREADS, NF4_MINB)
-    gemv_nf4_m1_lutw_pair_ovl(const Params* P, const Jobs jobs, const f16* x, int r, float scale, const Jobs ajobs,
-                              int na, unsigned* sync) {
-    gemv_nf4<1, PAIR_ROWS, 3, 1, 1>(P, jobs, x, r, scale, &ajobs, na, sync);
-    overlap_done(sync);
-}
-// The streaming one-token NF4 product (engine.go's NF4Stream): a grid of
-// as many blocks as fit the GPU at once, each taking groups of ROWS rows
-// blockIdx.x, blockIdx.x + gridDim.x, … of its launch's jobs (numbered
-// one job after the other). A thread's 16-byte chunks of the rows (its
-// "items": one per group and pass over the columns) are copied into
-// shared memory by cp.async, NF4_STAGES − 1 items ahead of the one being
-// multiplied, so the loads in flight are bounded by shared memory instead
-// of registers and overlap the decoding and the epilogues. Each thread
-// reads back only the slots it wrote; the LoRA B rows of a group, copied
-// by the first warp with the group's last item, are read by other warps
-// after the epilogue's barrier. Decoding is prmt's. Dynamic shared memory:
-// NF4_STAGES stages of stream_stage_bytes(blockDim.x).
-#ifndef NF4_STAGES
-#define NF4_STAGES 4
-#endif
-#define STREAM_RMAX (32 * LORA_RK)
-
-__host__ __device__ constexpr int stream_stage_bytes(int threads) {
-    return NF4_ROWS * threads * 20 + NF4_ROWS * STREAM_RMAX * 2;
-}
-
-__device__ __forceinline__ unsigned smem_u32(const void* p) {
-    unsigned a;
-    asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-    return a;
-}
-__device__ __forceinline__ void cp_async16(void* dst, const void* src) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
-}
-__device__ __forceinline__ void cp_async4(void* dst, const void* src) {
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;" ::"r"(smem_u32(dst)), "l"(src) : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-    asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-}
-
-// StreamItem locates item i of this block: its job, first row and pass.
-struct StreamItem {
-    int job, row0, pass, last;
-};
-
-__device__ __forceinline__ StreamItem stream_item(const Jobs& jobs, int i, int passes) {
-    StreamItem it;
-    int g = blockIdx.x + (i / passes) * gridDim.x;
-    it.pass = i % passes;
-    it.last = it.pass == passes - 1;
-    it.job = 0;
-#pragma unroll
-    for (int j = 0; j < 2; j++) {
-        int gj = (jobs.j[it.job].rows + NF4_ROWS - 1) / NF4_ROWS;
-        if (g >= gj && jobs.j[it.job + 1].rows > 0) {
-            g -= gj;
-            it.job++;
-        }
-    }
-    it.row0 = g * NF4_ROWS;
-    return it;
-}
-
-extern "C" __global__ void gemv_nf4_m1_stream(const Params* P, const Jobs jobs, const f16* x, int r, float scale,
-                                              int groups) {
-    DEPS_LAUNCH();
-    extern __shared__ uint4 stream_smem[];
-    __shared__ float part[NF4_ROWS][32];
-    __shared__ float tsm[3][STREAM_RMAX];
-    const int T = blockDim.x, tid = threadIdx.x, lane = tid & 31, w = tid >> 5, warps = T >> 5;
-    const int in = jobs.j[0].in, chunks = in / 32, passes = (chunks + T - 1) / T;
-    const int mine = groups > (int)blockIdx.x ? (groups - 1 - blockIdx.x) / gridDim.x + 1 : 0;
-    const int items = mine * passes;
-    const int stage = stream_stage_bytes(T);
-    char* base = (char*)stream_smem;
-    // issue copies item i into its slot (an empty group past the end)
-    auto issue = [&](int i) {
-        if (i < items) {
-            StreamItem it = stream_item(jobs, i, passes);
-            const Job& J = jobs.j[it.job];
-            char* s = base + (i % NF4_STAGES) * stage;
-            uint4* ws = (uint4*)s;
-            float* as = (float*)(s + NF4_ROWS * T * 16);
-            int c = tid + it.pass * T;
-            if (c < chunks) {
-#pragma unroll
-                for (int q = 0; q < NF4_ROWS; q++) {
-                    long row = min(it.row0 + q, J.rows - 1);
-                    cp_async16(ws + q * T + tid, (const u8*)J.W + (row * in) / 2 + (long)c * 16);
-                    long ai = (row * in + (long)c * 32) / 64;
-#if ABSMAX16
-                    cp_async4(as + q * T + tid, J.absmax + (ai & ~1L));
-#else
-                    cp_async4(as + q * T + tid, J.absmax + ai);
-#endif
-                }
-            }
-            // the group's LoRA B rows [NF4_ROWS][r] with its last item
-            // (in 16-byte pieces, or 4-byte ones where r is not a
-            // multiple of 8; r is even)
-            if (it.last && J.B != nullptr) {
-                bool wide = r % 8 == 0;
-                int el = wide ? 8 : 2, per = r / el;
-                bf16* bs = (bf16*)(s + NF4_ROWS * T * 20);
-                for (int k = tid; k < NF4_ROWS * per; k += T) {
-                    int q = k / per;
-                    long row = min(it.row0 + q, J.rows - 1);
-                    bf16* d = bs + q * STREAM_RMAX + (k % per) * el;
-                    const bf16* src = J.B + row * r + (k % per) * el;
-                    if (wide)
-                        cp_async16(d, src);
-                    else
-                        cp_async4(d, src);
-                }
-            }
-        }
-        cp_async_commit();
-    };
-#pragma unroll
-    for (int i = 0; i < NF4_STAGES - 1; i++) issue(i);
-    NF4Regs regs = nf4_regs();
-    DEPS_WAIT();
-    for (int k = tid; k < 3 * STREAM_RMAX; k += T) {
-        const Job& J = jobs.j[k / STREAM_RMAX];
-        int i = k % STREAM_RMAX;
-        tsm[k / STREAM_RMAX][i] = J.B != nullptr && J.rows > 0 && i < r ? J.t[i] : 0.f;
-    }
-    __syncthreads();
-    float acc[NF4_ROWS];
-#pragma unroll
-    for (int q = 0; q < NF4_ROWS; q++) acc[q] = 0.f;
-    for (int i = 0; i < items; i++) {
-        issue(i + NF4_STAGES - 1);
-        cp_async_wait<NF4_STAGES - 1>();
-        StreamItem it = stream_item(jobs, i, passes);
-        const char* s = base + (i % NF4_STAGES) * stage;
-        int c = tid + it.pass * T;
-        if (c < chunks) {
-            const uint4* xp = (const uint4*)(x + (long)c * 32);
-            uint4 xv[4] = {xp[0], xp[1], xp[2], xp[3]};
-            const u32* xs = (const u32*)xv;
-            const uint4* ws = (const uint4*)s;
-            const float* as = (const float*)(s + NF4_ROWS * T * 16);
-#pragma unroll
-            for (int q = 0; q < NF4_ROWS; q++) {
-                uint4 wv = ws[q * T + tid];
-                const u32* ww = (const u32*)&wv;
-                u32 h = 0;
-#pragma unroll
-                for (int k = 0; k < 4; k++) {
-                    u32 d[4];
-                    decode_prmt(ww[k], regs, d);
-#pragma unroll
-                    for (int e = 0; e < 4; e++) h = hfma2(d[e], xs[4 * k + e], h);
-                }
-#if ABSMAX16
-                long ai = ((long)min(it.row0 + q, jobs.j[it.job].rows - 1) * in + (long)c * 32) / 64;
-                u32 a2 = ((const u32*)as)[q * T + tid];
-                float a = h2f((f16)((ai & 1) ? a2 >> 16 : a2 & 0xffff));
-#else
-                float a = as[q * T + tid];
-#endif
-                acc[q] += a * h2sum(h);
-            }
-        }
-        if (!it.last) continue;
-        // epilogue of the group: rows row0.. of job it.job
-        const Job& J = jobs.j[it.job];
-#pragma unroll
-        for (int q = 0; q < NF4_ROWS; q++) {
-            float v = warp_sum(acc[q]);
-            if (lane == 0) part[q][w] = v;
-            acc[q] = 0.f;
-        }
-        __syncthreads();
-        const bf16* bs = (const bf16*)(s + NF4_ROWS * T * 20);
-        for (int q = w; q < NF4_ROWS; q += warps) {
-            int row = it.row0 + q;
-            if (row >= J.rows) continue;
-            float v = lane < warps ? part[q][lane] : 0.f;
-            if (J.B != nullptr) {
-#pragma unroll
-                for (int k = 0; k < LORA_RK; k++) {
-                    int e = lane + 32 * k;
-                    if (e < r) v += scale * bf2f(bs[q * STREAM_RMAX + e]) * tsm[it.job][e];
-                }
-            }
-            v = warp_sum(v);
-            if (lane == 0) J.y[row] = J.accumulate ? J.y[row] + v : v;
-        }
-        __syncthreads();
-    }
-    cp_async_wait<0>();
-}
-
 GEMV(nf4, gemv_nf4_m4, 4, 4, NF4_MULTI_DECODE)
 GEMV(nf4, gemv_nf4_m16, 16, 2, NF4_MULTI_DECODE)
 GEMV(bf16, gemv_bf16_m1, 1, BF16_ROWS)
@@ -1248,50 +836,9 @@ extern "C" __global__ void rope_kv(const Params* P, float* __restrict__ q, const
 // most 256); attn_join: grid (H, MMAX), block max(32, hd).
 #define KSPAN 64
 
-// join_span_parts is attn_join's work for head h of token m (spans
-// partial results at base), reading them from L2.
-__device__ __forceinline__ void join_span_parts(const float* pm, const float* pl, const float* po, f16* out, long base,
-                                                int spans, int hd, int H, int h, int m) {
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
-        float mx = -INFINITY;
-        for (int s = 0; s < spans; s++) mx = fmaxf(mx, __ldcg(pm + base + s));
-        float l = 0.f, o = 0.f;
-        for (int s = 0; s < spans; s++) {
-            float sm = __ldcg(pm + base + s);
-            if (sm == -INFINITY) continue;
-            float f = __expf(sm - mx);
-            l += f * __ldcg(pl + base + s);
-            o += f * __ldcg(po + (base + s) * hd + d);
-        }
-        out[(long)m * H * hd + (long)h * hd + d] = f2h(o / l);
-    }
-}
-
-// With JOIN (engine.go's JoinAttention), the last span block of each
-// head and token to finish joins the spans itself (join_span_parts into
-// out, as attn_join would), counted in cnt[h, m], which it resets, so the
-// step needs no attn_join launch.
-template <bool JOIN>
-__device__ __forceinline__ void attn_span_done(const float* pm, const float* pl, const float* po, f16* out,
-                                               unsigned* cnt, long pidx, int sp, int spans, int hd, int H, int h,
-                                               int m) {
-    if (!JOIN) return;
-    __shared__ bool last;
-    __threadfence();
-    __syncthreads();
-    unsigned* c = cnt + (long)h * gridDim.y + m;
-    if (threadIdx.x == 0) last = atomicAdd(c, 1u) == (unsigned)spans - 1;
-    __syncthreads();
-    if (!last) return;
-    __threadfence();
-    join_span_parts(pm, pl, po, out, pidx - sp, spans, hd, H, h, m);
-    if (threadIdx.x == 0) *c = 0;
-}
-
-template <bool JOIN>
-__device__ void attn_part_impl(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
-                               float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S, int hd,
-                               int H, int KV, int window, float scale, f16* out, unsigned* counts) {
+extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
+                                     float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
+                                     int hd, int H, int KV, int window, float scale) {
     DEPS_BEGIN();
     __shared__ float qs[256];
     __shared__ float sc[KSPAN];
@@ -1308,7 +855,6 @@ __device__ void attn_part_impl(const Params* P, const float* __restrict__ q, con
             pm[pidx] = -INFINITY;
             pl[pidx] = 0.f;
         }
-        attn_span_done<JOIN>(pm, pl, po, out, counts, pidx, sp, spans, hd, H, h, m);
         return;
     }
     int cnt = j1 - j0 + 1;
@@ -1380,19 +926,6 @@ __device__ void attn_part_impl(const Params* P, const float* __restrict__ q, con
         pm[pidx] = mx;
         pl[pidx] = sum;
     }
-    attn_span_done<JOIN>(pm, pl, po, out, counts, pidx, sp, spans, hd, H, h, m);
-}
-
-extern "C" __global__ void attn_part(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
-                                     float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po, int S,
-                                     int hd, int H, int KV, int window, float scale) {
-    attn_part_impl<false>(P, q, cache, pm, pl, po, S, hd, H, KV, window, scale, nullptr, nullptr);
-}
-extern "C" __global__ void attn_part_join(const Params* P, const float* __restrict__ q, const bf16* __restrict__ cache,
-                                          float* __restrict__ pm, float* __restrict__ pl, float* __restrict__ po,
-                                          int S, int hd, int H, int KV, int window, float scale, f16* out,
-                                          unsigned* cnt) {
-    attn_part_impl<true>(P, q, cache, pm, pl, po, S, hd, H, KV, window, scale, out, cnt);
 }
 
 extern "C" __global__ void attn_join(const Params* P, const float* __restrict__ pm, const float* __restrict__ pl,

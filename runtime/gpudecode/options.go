@@ -21,10 +21,7 @@ var options = map[string]any{
 	"NF4Decode": &NF4Decode, "FuseNorm": &FuseNorm, "EarlyLaunch": &EarlyLaunch,
 	"EarlyLoRA": &EarlyLoRA, "ChunkMMA": &ChunkMMA,
 	"MMATiles": &MMATiles, "MMAFrom": &MMAFrom, "DeviceSampling": &DeviceSampling,
-	"Absmax16": &Absmax16, "LoRAOverlap": &LoRAOverlap,
-	"PairGateUp": &PairGateUp, "JoinAttention": &JoinAttention,
-	"NF4Stream": &NF4Stream, "NF4Stages": &NF4Stages, "LoRAThreads": &LoRAThreads,
-	"NF4Prefetch": &NF4Prefetch, "NF4PrefetchMinBlocks": &NF4PrefetchMinBlocks,
+	"Absmax16": &Absmax16, "LoRAThreads": &LoRAThreads,
 }
 
 // SetOptions sets the package variables named in spec (OptionsEnv's
