@@ -138,8 +138,8 @@ func TestEngineMatchesReference(t *testing.T) {
 		{"bf16+lora", model.Dense, true, "lora.", "lut", false, false, false},
 		{"nf4", model.NF4, false, "", "lut", false, false, false},
 		{"nf4+lora", model.NF4, true, "lora.", "lut", false, false, false},
-		// the variants not yet measured on a GPU (chunk-mma: the prompts
-		// go through the tensor-core kernels where a matrix has 128k columns)
+		// option variants (chunk-mma: the prompts go through the
+		// tensor-core kernels where a matrix has 128k columns)
 		{"bf16+lora,fuse-norm,chunk-mma", model.Dense, true, "lora.", "lut", true, true, false},
 		{"nf4,prmt,chunk-mma", model.NF4, false, "", "prmt", false, true, false},
 		{"nf4+lora,mix,fuse-norm", model.NF4, true, "lora.", "mix", true, false, false},
