@@ -67,7 +67,6 @@ __device__ __forceinline__ float h2f(f16 h) {
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
 }
-// fma of two packed half pairs into a packed half accumulator.
 // NF4 absmax values as the kernels read them: float32, or fp16 copies
 // (ABSMAX16, engine.go's Absmax16, written by absmax_half).
 #ifndef ABSMAX16
@@ -94,6 +93,7 @@ extern "C" __global__ void absmax_half(const float* __restrict__ a, const signed
     out[i] = f2h(q != nullptr ? (float)q[i] * scale[i / 256] + mean[0] : a[i]);
 }
 
+// fma of two packed half pairs into a packed half accumulator.
 __device__ __forceinline__ u32 hfma2(u32 a, u32 b, u32 c) {
     u32 d;
     asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
